@@ -1,0 +1,79 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+/// Seismo: an observability stream processor with anomaly detection.
+/// Module map and import rules: see DESIGN.md (shared) and README.md.
+let package = Package(
+    name: "seismo",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "seismo", targets: ["seismo"]),
+        .library(name: "SeismoCore", targets: ["SeismoCore"]),
+        .library(name: "SeismoWire", targets: ["SeismoWire"]),
+        .library(name: "SeismoKafka", targets: ["SeismoKafka"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+    ],
+    targets: [
+        // Signal value types, label hashing, durations and times.
+        .target(name: "SeismoCore"),
+        // Encodings of signals and anomaly events on topics.
+        .target(
+            name: "SeismoWire",
+            dependencies: [
+                "SeismoCore",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            exclude: ["Proto"]
+        ),
+        // librdkafka, from the system (Debian: librdkafka-dev).
+        .systemLibrary(
+            name: "CRdKafka",
+            pkgConfig: "rdkafka",
+            providers: [.apt(["librdkafka-dev"])]
+        ),
+        // Swift API over librdkafka: producer, consumer group, admin, embedded cluster.
+        .target(
+            name: "SeismoKafka",
+            dependencies: [
+                "CRdKafka",
+                "SeismoCore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // Fixtures shared by tests and benchmarks.
+        .target(
+            name: "SeismoTesting",
+            dependencies: ["SeismoCore", "SeismoWire", "SeismoKafka"]
+        ),
+        // The command line.
+        .executableTarget(
+            name: "seismo",
+            dependencies: [
+                "SeismoCore", "SeismoWire", "SeismoKafka",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // Release-build benchmark harness (`make bench`).
+        .executableTarget(
+            name: "seismo-bench",
+            dependencies: ["SeismoCore", "SeismoWire", "SeismoKafka", "SeismoTesting"],
+            path: "Benchmarks/seismo-bench"
+        ),
+
+        .testTarget(name: "SeismoCoreTests", dependencies: ["SeismoCore"]),
+        .testTarget(name: "SeismoWireTests", dependencies: ["SeismoWire", "SeismoTesting"]),
+        .testTarget(name: "SeismoKafkaTests", dependencies: ["SeismoKafka", "SeismoTesting"]),
+        .testTarget(
+            name: "SeismoCLITests",
+            dependencies: ["SeismoWire", "SeismoKafka", "SeismoTesting"]
+        ),
+    ]
+)
