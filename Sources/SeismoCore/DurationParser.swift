@@ -56,12 +56,12 @@ public enum DurationParser {
     /// Formats milliseconds the way Prometheus prints durations (`1h30m`, `500ms`, `0s`).
     public static func format(milliseconds: Int64) -> String {
         if milliseconds == 0 { return "0s" }
-        var rest = milliseconds
-        var out = rest < 0 ? "-" : ""
-        rest = abs(rest)
-        for (unit, size) in units where rest >= size {
-            out += "\(rest / size)\(unit)"
-            rest %= size
+        var out = milliseconds < 0 ? "-" : ""
+        // `magnitude`, not `abs`: `abs(Int64.min)` traps.
+        var rest = milliseconds.magnitude
+        for (unit, size) in units where rest >= UInt64(size) {
+            out += "\(rest / UInt64(size))\(unit)"
+            rest %= UInt64(size)
         }
         return out
     }

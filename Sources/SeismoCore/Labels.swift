@@ -8,8 +8,30 @@ public struct Label: Hashable, Sendable, Comparable {
         self.value = value
     }
 
+    /// Byte-wise, as Prometheus compares labels: `String`'s `==` would make the NFC and NFD
+    /// spellings of "é" equal, although their bytes, and so their `stableHash`, differ.
+    /// (`hash(into:)` stays `String`'s: byte-equal strings are also `==` as `String`s.)
+    public static func == (lhs: Label, rhs: Label) -> Bool {
+        lhs.name.hasSameUTF8(as: rhs.name) && lhs.value.hasSameUTF8(as: rhs.value)
+    }
+
+    /// By name, then by value, in UTF-8 byte order.
     public static func < (lhs: Label, rhs: Label) -> Bool {
-        lhs.name != rhs.name ? lhs.name < rhs.name : lhs.value < rhs.value
+        if !lhs.name.hasSameUTF8(as: rhs.name) { return lhs.name.utf8.lexicographicallyPrecedes(rhs.name.utf8) }
+        return lhs.value.utf8.lexicographicallyPrecedes(rhs.value.utf8)
+    }
+}
+
+extension String {
+    /// True when both strings have the same UTF-8 bytes. Unlike `==`, canonically
+    /// equivalent spellings (NFC "\u{E9}" and NFD "e\u{301}") are different.
+    func hasSameUTF8(as other: String) -> Bool {
+        guard utf8.count == other.utf8.count else { return false }
+        let contiguous = utf8.withContiguousStorageIfAvailable { lhs in
+            other.utf8.withContiguousStorageIfAvailable { rhs in lhs.elementsEqual(rhs) }
+        }
+        if case let result?? = contiguous { return result }
+        return utf8.elementsEqual(other.utf8)
     }
 }
 
@@ -82,7 +104,9 @@ public struct Labels: Hashable, Sendable, Sequence, CustomStringConvertible {
         while low <= high {
             let mid = (low + high) / 2
             let candidate = pairs[mid].name
-            if candidate == name { return pairs[mid].value }
+            // Names are ASCII, so `String` order is byte order; `==` alone would also
+            // accept canonical equivalents (the Kelvin sign for "K").
+            if candidate == name { return candidate.hasSameUTF8(as: name) ? pairs[mid].value : nil }
             if candidate < name { low = mid + 1 } else { high = mid - 1 }
         }
         return nil

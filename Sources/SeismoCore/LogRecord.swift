@@ -40,6 +40,9 @@ public struct LogRecord: Hashable, Sendable {
         self.spanID = spanID
     }
 
-    /// The record's time at millisecond resolution.
-    public var timestamp: Timestamp { Timestamp(milliseconds: unixNanos / 1_000_000) }
+    /// The record's time at millisecond resolution, rounded down (also before 1970).
+    public var timestamp: Timestamp {
+        let (quotient, remainder) = unixNanos.quotientAndRemainder(dividingBy: 1_000_000)
+        return Timestamp(milliseconds: remainder < 0 ? quotient - 1 : quotient)
+    }
 }

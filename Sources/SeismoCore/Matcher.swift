@@ -1,7 +1,9 @@
 /// A label matcher, as in PromQL selectors: `name="v"`, `name!="v"`, `name=~"re"`, `name!~"re"`.
 ///
 /// Regular expressions are fully anchored, as in Prometheus: `job=~"api"` matches `api`
-/// but not `api-2`. A label that is absent matches as the empty string.
+/// but not `api-2`. A label that is absent matches as the empty string. As in Prometheus,
+/// values are compared by their UTF-8 bytes, `.` matches any code point including a newline,
+/// and character classes see code points, not grapheme clusters.
 public struct Matcher: Sendable, Hashable, CustomStringConvertible {
     /// The comparison a matcher makes.
     public enum Kind: String, Sendable, Hashable, CaseIterable {
@@ -49,8 +51,8 @@ public struct Matcher: Sendable, Hashable, CustomStringConvertible {
     public func matches(_ value: String?) -> Bool {
         let actual = value ?? ""
         switch kind {
-        case .equal: return actual == self.value
-        case .notEqual: return actual != self.value
+        case .equal: return actual.hasSameUTF8(as: self.value)
+        case .notEqual: return !actual.hasSameUTF8(as: self.value)
         case .regexMatch: return pattern!.matches(actual)
         case .notRegexMatch: return !pattern!.matches(actual)
         }
@@ -65,7 +67,7 @@ public struct Matcher: Sendable, Hashable, CustomStringConvertible {
     public var description: String { "\(name)\(kind.rawValue)\"\(Labels.escape(value))\"" }
 
     public static func == (lhs: Matcher, rhs: Matcher) -> Bool {
-        lhs.kind == rhs.kind && lhs.name == rhs.name && lhs.value == rhs.value
+        lhs.kind == rhs.kind && lhs.name.hasSameUTF8(as: rhs.name) && lhs.value.hasSameUTF8(as: rhs.value)
     }
 
     public func hash(into hasher: inout Hasher) {
@@ -132,7 +134,7 @@ struct Pattern: Sendable {
         case any
         case nonEmpty
         case literal(String)
-        case oneOf(Set<String>)
+        case oneOf(Set<UTF8Key>)
         case prefix(String)
         case regex(RegexBox)
     }
@@ -149,7 +151,8 @@ struct Pattern: Sendable {
         } else if source.contains("|"), !source.contains("("),
             source.split(separator: "|", omittingEmptySubsequences: false).allSatisfy({ Pattern.isLiteral(String($0)) })
         {
-            plan = .oneOf(Set(source.split(separator: "|", omittingEmptySubsequences: false).map(String.init)))
+            let branches = source.split(separator: "|", omittingEmptySubsequences: false)
+            plan = .oneOf(Set(branches.map { UTF8Key(String($0)) }))
         } else if source.hasSuffix(".*"), Pattern.isLiteral(String(source.dropLast(2))) {
             plan = .prefix(String(source.dropLast(2)))
         } else {
@@ -161,15 +164,25 @@ struct Pattern: Sendable {
         switch plan {
         case .any: return true
         case .nonEmpty: return !value.isEmpty
-        case .literal(let literal): return value == literal
-        case .oneOf(let set): return set.contains(value)
-        case .prefix(let prefix): return value.hasPrefix(prefix)
+        case .literal(let literal): return value.hasSameUTF8(as: literal)
+        case .oneOf(let set): return set.contains(UTF8Key(value))
+        // Not `hasPrefix`, which compares characters: "e\u{301}x" does not have prefix "e".
+        case .prefix(let prefix): return value.utf8.starts(with: prefix.utf8)
         case .regex(let box): return box.matches(value)
         }
     }
 
     private static func isLiteral(_ s: String) -> Bool {
         !s.unicodeScalars.contains { "\\^$.|?*+()[]{}".unicodeScalars.contains($0) }
+    }
+
+    /// A string that is equal to another only when their UTF-8 bytes are. Hashing as
+    /// `String` does stays consistent: byte-equal strings are also `==` as `String`s.
+    struct UTF8Key: Hashable, Sendable {
+        let string: String
+        init(_ string: String) { self.string = string }
+        static func == (lhs: UTF8Key, rhs: UTF8Key) -> Bool { lhs.string.hasSameUTF8(as: rhs.string) }
+        func hash(into hasher: inout Hasher) { hasher.combine(string) }
     }
 }
 
@@ -180,7 +193,9 @@ final class RegexBox: @unchecked Sendable {
 
     init(_ source: String) throws(SeismoError) {
         do {
-            regex = try Regex("(?:\(source))")
+            // Prometheus compiles `^(?s:…)$` with Go's regexp: `.` matches a newline, and
+            // matching is by code point, where Swift's default is by grapheme cluster.
+            regex = try Regex("(?:\(source))").dotMatchesNewlines().matchingSemantics(.unicodeScalar)
         } catch {
             throw SeismoError(.invalidRegex, "invalid regular expression \(error)", context: source)
         }

@@ -82,6 +82,9 @@ public enum TimeParser {
         }
         guard index == b.count else { return nil }
         let days = daysFromCivil(year: year, month: month, day: day)
+        // Reject days the month does not have (2023-02-29, 2026-04-31): they would
+        // otherwise roll over into the next month.
+        guard civilFromDays(days) == (year, month, day) else { return nil }
         let seconds = days * 86400 + hour * 3600 + minute * 60 + second - offsetMinutes * 60
         return Timestamp(milliseconds: seconds * 1000 + millis)
     }
