@@ -106,7 +106,8 @@ public struct KafkaProducerConfiguration: Sendable, Hashable {
 /// (`enable.auto.commit=false`), which is what the worker commit protocol needs.
 public struct KafkaConsumerConfiguration: Sendable, Hashable {
     public var client: KafkaClientConfiguration
-    /// The consumer group; nil for a consumer that only uses `assign`.
+    /// The consumer group; nil for a consumer that only uses `assign` (it then commits
+    /// nothing that another consumer will read).
     public var groupID: String?
     public var offsetReset: OffsetReset
     public var sessionTimeout: Duration
@@ -134,7 +135,9 @@ public struct KafkaConsumerConfiguration: Sendable, Hashable {
 
     var rdkafkaProperties: [String: String] {
         var p = client.rdkafkaProperties
-        if let groupID { p["group.id"] = groupID }
+        // librdkafka needs a group even for manual assignment; such a consumer never
+        // joins it, so a private name keeps it apart from every real group.
+        p["group.id"] = groupID ?? "seismo-unjoined-\(UInt64.random(in: 0...UInt64.max))"
         p["enable.auto.commit"] = "false"
         p["enable.auto.offset.store"] = "false"
         p["auto.offset.reset"] = offsetReset.rawValue

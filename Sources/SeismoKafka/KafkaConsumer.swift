@@ -61,7 +61,8 @@ public final class KafkaConsumer: @unchecked Sendable {
             rd_kafka_conf_set_error_cb(conf, consumerErrorTrampoline)
         }
         rd_kafka_poll_set_consumer(handle)
-        queue = rd_kafka_queue_get_consumer(handle)
+        // Without a group there is no consumer queue: records arrive on the main queue.
+        queue = rd_kafka_queue_get_consumer(handle) ?? rd_kafka_queue_get_main(handle)
         rd_kafka_queue_cb_event_enable(
             queue, wakeSignalTrampoline, Unmanaged.passUnretained(owner.signal).toOpaque())
     }
@@ -173,7 +174,9 @@ public final class KafkaConsumer: @unchecked Sendable {
         if let error = rd_kafka_seek_partitions(handle, list, 0) {
             throw KafkaError(consuming: error, "seek \(partition)")
         }
-        for (tp, _, err) in topicPartitionOffsets(list) where err != RD_KAFKA_RESP_ERR_NO_ERROR {
+        // With no timeout the seek is asynchronous: "in progress" is success.
+        for (tp, _, err) in topicPartitionOffsets(list)
+        where err != RD_KAFKA_RESP_ERR_NO_ERROR && err != RD_KAFKA_RESP_ERR__IN_PROGRESS {
             throw KafkaError(rdkafka: err, "seek \(tp)")
         }
     }

@@ -1,0 +1,47 @@
+# Seismo: `make demo` and `make test` are the two commands; `make bench` prints figures.
+# Each target installs the Debian packages it needs, and only those that are missing.
+
+SWIFT      ?= swift
+SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+APT_DEPS   := pkg-config librdkafka-dev libopenblas-dev libsqlite3-dev kcat protobuf-compiler
+BIN_DEBUG   = $(shell $(SWIFT) build --show-bin-path)
+BIN_RELEASE = $(shell $(SWIFT) build -c release --show-bin-path)
+
+.PHONY: all deps build test demo bench clean proto
+
+all: build
+
+## deps: install missing Debian packages (bookworm) and Python modules used by tests.
+deps:
+	@missing=""; for p in $(APT_DEPS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing Debian packages:$$missing"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+	@python3 -c "import jsonschema" 2>/dev/null || python3 -m pip install -q jsonschema
+
+build: deps
+	$(SWIFT) build
+
+## test: build everything and run every test suite.
+test: deps
+	$(SWIFT) build --build-tests
+	SEISMO_BIN=$(BIN_DEBUG)/seismo $(SWIFT) test --skip-build
+
+## demo: the embedded cluster, a few published signals, and a subscriber.
+demo: deps
+	$(SWIFT) build --product seismo
+	@SEISMO=$(BIN_DEBUG)/seismo ./scripts/demo.sh
+
+## bench: release build; prints throughput figures beside their targets.
+bench: deps
+	$(SWIFT) build -c release --product seismo-bench --product seismo
+	SEISMO_BIN=$(BIN_RELEASE)/seismo $(BIN_RELEASE)/seismo-bench
+
+## proto: regenerate the committed protobuf code (needs protoc-gen-swift on PATH).
+proto:
+	protoc --swift_opt=Visibility=Public --swift_out=Sources/SeismoWire/Generated \
+	  -I Sources/SeismoWire/Proto $$(cd Sources/SeismoWire/Proto && find . -name '*.proto')
+
+clean:
+	rm -rf .build data
