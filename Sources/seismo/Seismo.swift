@@ -1,0 +1,11 @@
+import ArgumentParser
+
+/// The `seismo` command line.
+@main
+struct Seismo: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "seismo",
+        abstract: "Observability stream processor with anomaly detection.",
+        subcommands: [Broker.self, Produce.self, Subscribe.self, Topics.self]
+    )
+}
