@@ -1,15 +1,57 @@
 import SeismoCore
 
+/// One column of a series' samples: zero-based and random-access like an array. Series
+/// decoded from one record share the record's column storage, so that decoding allocates
+/// per record rather than per series; mutating a shared column copies it first.
+public struct SampleColumn<Element: Sendable>: RandomAccessCollection, Sendable {
+    private var storage: ArraySlice<Element>
+
+    /// A column holding `elements`.
+    public init(_ elements: [Element] = []) { storage = elements[...] }
+
+    init(_ slice: ArraySlice<Element>) { storage = slice }
+
+    public var startIndex: Int { 0 }
+    public var endIndex: Int { storage.count }
+
+    public subscript(position: Int) -> Element {
+        precondition(position >= 0 && position < storage.count, "SampleColumn index out of range")
+        return storage[storage.startIndex + position]
+    }
+
+    /// Calls `body` with the column's contiguous elements.
+    public func withUnsafeBufferPointer<R>(_ body: (UnsafeBufferPointer<Element>) throws -> R) rethrows -> R {
+        try storage.withUnsafeBufferPointer(body)
+    }
+
+    mutating func append(_ element: Element) { storage.append(element) }
+
+    mutating func reserveCapacity(_ count: Int) { storage.reserveCapacity(count) }
+}
+
+extension SampleColumn: Equatable where Element: Equatable {
+    public static func == (lhs: SampleColumn, rhs: SampleColumn) -> Bool { lhs.elementsEqual(rhs) }
+}
+
+extension SampleColumn: ExpressibleByArrayLiteral {
+    public init(arrayLiteral elements: Element...) { self.init(elements) }
+}
+
 /// The samples of one series, in columns: `timestamps[i]` goes with `values[i]`.
 public struct SeriesSamples: Sendable, Equatable {
     public var labels: Labels
     /// Milliseconds since the Unix epoch, in the order the samples were added.
-    public private(set) var timestamps: [Int64]
+    public private(set) var timestamps: SampleColumn<Int64>
     /// One value per timestamp.
-    public private(set) var values: [Double]
+    public private(set) var values: SampleColumn<Double>
 
     /// A series with the given columns; `timestamps` and `values` must have equal counts.
     public init(labels: Labels, timestamps: [Int64] = [], values: [Double] = []) {
+        self.init(labels: labels, timestamps: SampleColumn(timestamps), values: SampleColumn(values))
+    }
+
+    /// A series with the given columns; `timestamps` and `values` must have equal counts.
+    public init(labels: Labels, timestamps: SampleColumn<Int64>, values: SampleColumn<Double>) {
         precondition(timestamps.count == values.count, "timestamps and values differ in count")
         self.labels = labels
         self.timestamps = timestamps

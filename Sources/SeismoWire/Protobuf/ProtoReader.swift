@@ -94,7 +94,16 @@ struct ProtoReader {
 
     /// The bytes of `range` as validated UTF-8.
     func string(_ range: Range<Int>) throws(WireError) -> String {
-        guard let text = String(validating: UnsafeBufferPointer(rebasing: buffer[range]), as: UTF8.self) else {
+        let bytes = UnsafeBufferPointer(rebasing: buffer[range])
+        let text = String(decoding: bytes, as: UTF8.self)
+        // Decoding repairs invalid UTF-8 with U+FFFD, which changes the bytes; ASCII
+        // (the common case) is always valid.
+        var ascii = true
+        for byte in bytes where byte >= 0x80 {
+            ascii = false
+            break
+        }
+        guard ascii || text.utf8.elementsEqual(bytes) else {
             throw WireError(.malformed, "string is not valid UTF-8", offset: range.lowerBound)
         }
         return text
@@ -102,6 +111,22 @@ struct ProtoReader {
 
     /// The bytes of `range`, copied.
     func bytes(_ range: Range<Int>) -> [UInt8] { Array(buffer[range]) }
+
+    /// Appends the packed zig-zag varints in `range` to `values` as running sums from
+    /// `previous` (first value absolute, then differences), updating `previous`.
+    func appendDeltas(_ range: Range<Int>, previous: inout Int64, to values: inout [Int64]) throws(WireError) {
+        // `reserveCapacity` + `append` stays specialized; `Array(unsafeUninitializedCapacity:)`
+        // costs a generic metadata lookup per array on Linux.
+        values.reserveCapacity(values.count + varintCount(range))
+        var items = ProtoReader(buffer, range: range)
+        var running = previous
+        while !items.isAtEnd {
+            let zigZag = try items.varint()
+            running = running &+ (Int64(bitPattern: zigZag >> 1) ^ -Int64(bitPattern: zigZag & 1))
+            values.append(running)
+        }
+        previous = running
+    }
 
     /// The number of varints in `range`, counting terminating bytes (exact for a
     /// well-formed packed field; decoding the varints then finds any damage).
@@ -115,21 +140,10 @@ struct ProtoReader {
     func appendDoubles(_ range: Range<Int>, to values: inout [Double]) {
         let count = range.count / 8
         let source = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(buffer)[range])
-        if values.isEmpty {
-            values = [Double](unsafeUninitializedCapacity: count) { target, initialized in
-                UnsafeMutableRawBufferPointer(target).copyMemory(from: source)
-                initialized = count
-            }
-        } else {
-            values.reserveCapacity(values.count + count)
-            for index in 0..<count {
-                values.append(Double(bitPattern: source.loadUnaligned(fromByteOffset: index * 8, as: UInt64.self)))
-            }
+        values.reserveCapacity(values.count + count)
+        for index in 0..<count {
+            let bits = source.loadUnaligned(fromByteOffset: index * 8, as: UInt64.self)
+            values.append(Double(bitPattern: UInt64(littleEndian: bits)))
         }
-        #if _endian(big)
-        for index in values.indices.suffix(count) {
-            values[index] = Double(bitPattern: UInt64(littleEndian: values[index].bitPattern))
-        }
-        #endif
     }
 }

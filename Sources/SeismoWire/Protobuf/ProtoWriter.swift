@@ -88,7 +88,7 @@ struct ProtoWriter {
 
     /// A packed `repeated sint64` of `values` as first value then differences
     /// (wrapping); nothing when empty.
-    mutating func packedDeltas(_ field: UInt32, _ values: [Int64]) {
+    mutating func packedDeltas(_ field: UInt32, _ values: SampleColumn<Int64>) {
         guard !values.isEmpty else { return }
         var size = 0
         var previous: Int64 = 0
@@ -106,12 +106,12 @@ struct ProtoWriter {
     }
 
     /// A packed `repeated double`, bit for bit; nothing when empty.
-    mutating func packedDoubles(_ field: UInt32, _ values: [Double]) {
+    mutating func packedDoubles(_ field: UInt32, _ values: SampleColumn<Double>) {
         guard !values.isEmpty else { return }
         tag(field, .lengthDelimited)
         varint(UInt64(values.count * 8))
         #if _endian(little)
-        values.withUnsafeBytes { bytes.append(contentsOf: $0) }
+        values.withUnsafeBufferPointer { bytes.append(contentsOf: UnsafeRawBufferPointer($0)) }
         #else
         for value in values {
             withUnsafeBytes(of: value.bitPattern.littleEndian) { bytes.append(contentsOf: $0) }

@@ -13,6 +13,9 @@ struct SignalDecoder {
     private var symbols: [String] = []
     private var symbolFlags: [UInt8] = []
     private var refs: [UInt64] = []
+    /// Sample columns of all series in the batch; each series is a view of a range.
+    private var timestamps: [Int64] = []
+    private var values: [Double] = []
 
     init(buffer: UnsafeBufferPointer<UInt8>, limits: LabelLimits) {
         self.buffer = buffer
@@ -56,13 +59,16 @@ struct SignalDecoder {
         // Pass 2: string table and source.
         var batch = SignalBatch()
         symbols.reserveCapacity(symbolCount)
+        symbolFlags.reserveCapacity(symbolCount)
         reader = ProtoReader(buffer)
         while !reader.isAtEnd {
             let (field, wireType) = try reader.tag()
             switch field {
             case BatchField.symbols:
                 try reader.expect(wireType, .lengthDelimited, field: field)
-                symbols.append(try reader.string(try reader.lengthDelimited()))
+                let symbol = try reader.string(try reader.lengthDelimited())
+                symbols.append(symbol)
+                symbolFlags.append(flags(of: symbol))
             case BatchField.source:
                 try reader.expect(wireType, .lengthDelimited, field: field)
                 batch.source = try reader.string(try reader.lengthDelimited())
@@ -73,10 +79,15 @@ struct SignalDecoder {
         if let first = symbols.first, !first.isEmpty {
             throw WireError(.malformed, "the first symbol must be the empty string")
         }
-        symbolFlags = [UInt8](repeating: 0, count: symbols.count)
 
         // Pass 3: series, logs, spans.
-        batch.series.reserveCapacity(seriesCount)
+        var series: [(labels: Labels, start: Int, end: Int)] = []
+        series.reserveCapacity(seriesCount)
+        if seriesCount > 0 {
+            // Every sample takes at least 8 bytes (its value), so this bounds the count.
+            timestamps.reserveCapacity(buffer.count / 8)
+            values.reserveCapacity(buffer.count / 8)
+        }
         batch.logs.reserveCapacity(logCount)
         batch.spans.reserveCapacity(spanCount)
         reader = ProtoReader(buffer)
@@ -85,7 +96,9 @@ struct SignalDecoder {
             switch field {
             case BatchField.series:
                 try reader.expect(wireType, .lengthDelimited, field: field)
-                batch.series.append(try decodeSeries(try reader.lengthDelimited()))
+                let start = timestamps.count
+                let labels = try decodeSeries(try reader.lengthDelimited())
+                series.append((labels, start, timestamps.count))
             case BatchField.logs:
                 try reader.expect(wireType, .lengthDelimited, field: field)
                 batch.logs.append(try decodeLog(try reader.lengthDelimited()))
@@ -96,31 +109,48 @@ struct SignalDecoder {
                 try reader.skip(wireType: wireType)
             }
         }
+        // Views are made only now: a view made earlier would make the next append copy.
+        batch.series.reserveCapacity(series.count)
+        for (labels, start, end) in series {
+            batch.series.append(
+                SeriesSamples(
+                    labels: labels, timestamps: SampleColumn(timestamps[start..<end]),
+                    values: SampleColumn(values[start..<end])))
+        }
         return batch
     }
 
     // MARK: Messages
 
-    private mutating func decodeSeries(_ range: Range<Int>) throws(WireError) -> SeriesSamples {
+    /// Appends the series' samples to the batch columns and returns its labels.
+    private mutating func decodeSeries(_ range: Range<Int>) throws(WireError) -> Labels {
         var reader = ProtoReader(buffer, range: range)
         refs.removeAll(keepingCapacity: true)
-        var timestamps: [Int64] = []
-        var values: [Double] = []
+        let timestampStart = timestamps.count
+        let valueStart = values.count
         var previous: Int64 = 0
+        var packedLabels: Range<Int>?
+        var gathered = false
         while !reader.isAtEnd {
             let (field, wireType) = try reader.tag()
             switch field {
             case SeriesField.labels:
-                try readRefs(&reader, wireType: wireType, field: field)
+                // One packed field is the norm: read it in place. Anything else (several
+                // fields, unpacked values) is gathered into `refs`.
+                if wireType == WireType.lengthDelimited.rawValue, packedLabels == nil, !gathered {
+                    packedLabels = try reader.lengthDelimited()
+                } else {
+                    if let packed = packedLabels {
+                        var items = ProtoReader(buffer, range: packed)
+                        while !items.isAtEnd { refs.append(try items.varint()) }
+                        packedLabels = nil
+                    }
+                    gathered = true
+                    try readRefs(&reader, wireType: wireType, field: field)
+                }
             case SeriesField.timestamps:
                 if wireType == WireType.lengthDelimited.rawValue {
-                    let packed = try reader.lengthDelimited()
-                    timestamps.reserveCapacity(timestamps.count + reader.varintCount(packed))
-                    var items = ProtoReader(buffer, range: packed)
-                    while !items.isAtEnd {
-                        previous = previous &+ Self.unZigZag(try items.varint())
-                        timestamps.append(previous)
-                    }
+                    try reader.appendDeltas(try reader.lengthDelimited(), previous: &previous, to: &timestamps)
                 } else {
                     try reader.expect(wireType, .varint, field: field)
                     previous = previous &+ Self.unZigZag(try reader.varint())
@@ -141,13 +171,19 @@ struct SignalDecoder {
                 try reader.skip(wireType: wireType)
             }
         }
-        guard timestamps.count == values.count else {
+        let timestampCount = timestamps.count - timestampStart
+        let valueCount = values.count - valueStart
+        guard timestampCount == valueCount else {
             throw WireError(
-                .mismatchedLengths, "series has \(timestamps.count) timestamps but \(values.count) values",
+                .mismatchedLengths, "series has \(timestampCount) timestamps but \(valueCount) values",
                 offset: range.lowerBound)
         }
-        let labels = try makeLabels(at: range.lowerBound)
-        return SeriesSamples(labels: labels, timestamps: timestamps, values: values)
+        if let packedLabels {
+            var source = PackedRefs(reader: ProtoReader(buffer, range: packedLabels))
+            return try makeLabels(&source, count: reader.varintCount(packedLabels), at: range.lowerBound)
+        }
+        var source = ArrayRefs(refs: refs)
+        return try makeLabels(&source, count: refs.count, at: range.lowerBound)
     }
 
     private mutating func decodeLog(_ range: Range<Int>) throws(WireError) -> LogRecord {
@@ -193,8 +229,8 @@ struct SignalDecoder {
                 try reader.skip(wireType: wireType)
             }
         }
-        refs = labelRefs
-        let labels = try makeLabels(at: range.lowerBound)
+        var source = ArrayRefs(refs: labelRefs)
+        let labels = try makeLabels(&source, count: labelRefs.count, at: range.lowerBound)
         let attributes = try makeAttributes(attributeRefs, at: range.lowerBound)
         return LogRecord(
             labels: labels, unixNanos: unixNanos, severity: severity, body: body, attributes: attributes,
@@ -293,45 +329,40 @@ struct SignalDecoder {
     }
 
     private enum Flag {
-        static let computed: UInt8 = 1
         static let validName: UInt8 = 2
         static let validMetricName: UInt8 = 4
         static let valueTooLong: UInt8 = 8
         static let isMetricNameLabel: UInt8 = 16
     }
 
-    /// What `Labels(validating:)` would check about symbol `index`, computed once.
-    @inline(__always)
-    private mutating func flags(_ index: Int) -> UInt8 {
-        let cached = symbolFlags[index]
-        if cached != 0 { return cached }
-        let text = symbols[index]
-        let byteCount = text.utf8.count
-        var flags = Flag.computed
-        if byteCount <= limits.maxNameBytes, Labels.isValidLabelName(text) { flags |= Flag.validName }
-        if Labels.isValidMetricName(text) { flags |= Flag.validMetricName }
+    /// What `Labels(validating:)` checks about `symbol` as a label name or value.
+    private func flags(of symbol: String) -> UInt8 {
+        let byteCount = symbol.utf8.count
+        var flags: UInt8 = 0
+        if byteCount <= limits.maxNameBytes, Labels.isValidLabelName(symbol) { flags |= Flag.validName }
+        if Labels.isValidMetricName(symbol) { flags |= Flag.validMetricName }
         if byteCount > limits.maxValueBytes { flags |= Flag.valueTooLong }
-        if text == Labels.metricName { flags |= Flag.isMetricNameLabel }
-        symbolFlags[index] = flags
+        if symbol == Labels.metricName { flags |= Flag.isMetricNameLabel }
         return flags
     }
 
     /// Builds `Labels` from the name/value references in `refs`, with the same rules as
     /// `Labels(validating:limits:)`; pairs that are not sorted go through it directly.
-    private mutating func makeLabels(at offset: Int) throws(WireError) -> Labels {
-        guard refs.count % 2 == 0 else {
-            throw WireError(.invalidLabels, "odd number of label references (\(refs.count))", offset: offset)
+    private func makeLabels(_ source: inout some RefSequence, count refCount: Int, at offset: Int) throws(WireError)
+        -> Labels
+    {
+        guard refCount % 2 == 0 else {
+            throw WireError(.invalidLabels, "odd number of label references (\(refCount))", offset: offset)
         }
         let count = UInt64(symbols.count)
         var pairs: [Label] = []
-        pairs.reserveCapacity(refs.count / 2)
+        pairs.reserveCapacity(refCount / 2)
         var sorted = true
         var previousName = -1
-        var index = 0
-        while index < refs.count {
-            let nameRef = refs[index]
-            let valueRef = refs[index + 1]
-            index += 2
+        while let nameRef = try source.next() {
+            guard let valueRef = try source.next() else {
+                throw WireError(.invalidLabels, "odd number of label references", offset: offset)
+            }
             guard nameRef < count, valueRef < count else {
                 throw WireError(
                     .symbolOutOfRange, "label reference \(max(nameRef, valueRef)) is past the table of \(count)",
@@ -340,11 +371,11 @@ struct SignalDecoder {
             let name = Int(nameRef)
             let value = Int(valueRef)
             if symbols[value].isEmpty { continue }
-            let nameFlags = flags(name)
+            let nameFlags = symbolFlags[name]
             guard nameFlags & Flag.validName != 0 else {
                 throw WireError(.invalidLabels, "invalid label name \(symbols[name].debugDescription)", offset: offset)
             }
-            let valueFlags = flags(value)
+            let valueFlags = symbolFlags[value]
             guard valueFlags & Flag.valueTooLong == 0 else {
                 throw WireError(
                     .invalidLabels, "value of label \(symbols[name]) longer than \(limits.maxValueBytes) bytes",
@@ -353,7 +384,7 @@ struct SignalDecoder {
             if nameFlags & Flag.isMetricNameLabel != 0, valueFlags & Flag.validMetricName == 0 {
                 throw WireError(.invalidLabels, "invalid metric name \(symbols[value].debugDescription)", offset: offset)
             }
-            if previousName >= 0, sorted, !(symbols[previousName] < symbols[name]) { sorted = false }
+            if sorted, previousName >= 0, !(symbols[previousName] < symbols[name]) { sorted = false }
             previousName = name
             pairs.append(Label(symbols[name], symbols[value]))
         }
@@ -410,3 +441,34 @@ struct SignalDecoder {
         }
     }
 }
+
+/// Label or attribute references, read one at a time.
+protocol RefSequence {
+    mutating func next() throws(WireError) -> UInt64?
+}
+
+/// References packed in place in the payload.
+struct PackedRefs: RefSequence {
+    var reader: ProtoReader
+
+    @inline(__always)
+    mutating func next() throws(WireError) -> UInt64? {
+        reader.isAtEnd ? nil : try reader.varint()
+    }
+}
+
+/// References gathered into an array.
+struct ArrayRefs: RefSequence {
+    let refs: [UInt64]
+    var index = 0
+
+    init(refs: [UInt64]) { self.refs = refs }
+
+    @inline(__always)
+    mutating func next() throws(WireError) -> UInt64? {
+        guard index < refs.count else { return nil }
+        defer { index += 1 }
+        return refs[index]
+    }
+}
+
