@@ -7,7 +7,7 @@ import Testing
 @Suite("AnomalyEvent")
 struct AnomalyEventTests {
     static let schemaURL = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("schemas/anomaly-event.v1.schema.json")
 
     static func event(optionals: Bool = true, score: Double = 4.2) -> AnomalyEvent {
