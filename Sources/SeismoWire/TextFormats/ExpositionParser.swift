@@ -42,8 +42,7 @@ public enum ExpositionParser {
         var start = 0
         while start < buffer.count {
             lineNumber += 1
-            var end = start
-            while end < buffer.count, buffer[end] != 0x0A { end += 1 }
+            let end = Self.lineEnd(buffer, from: start)
             do throws(LineError) {
                 if let sample = try line.parse(start..<end, defaultTimestamp: defaultTimestamp) {
                     result.samples.append(sample)
@@ -54,6 +53,15 @@ public enum ExpositionParser {
             start = end + 1
         }
         return result
+    }
+}
+
+extension ExpositionParser {
+    /// The index of the next newline at or after `start`, or the buffer's end.
+    static func lineEnd(_ buffer: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
+        guard let base = buffer.baseAddress, start < buffer.count else { return buffer.count }
+        guard let found = memchr(base + start, 0x0A, buffer.count - start) else { return buffer.count }
+        return UnsafeRawPointer(found) - UnsafeRawPointer(base)
     }
 }
 
@@ -247,3 +255,9 @@ private struct LineParser {
         isLabelNameByte(byte, first: first) || byte == 0x3A
     }
 }
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
