@@ -1,0 +1,149 @@
+import SeismoCore
+
+/// One Kafka record ready to produce: its key, the partition its key maps to, and the
+/// encoded `SignalBatch` (header `content-type: application/vnd.seismo.signals.v1+protobuf`).
+public struct EncodedRecord: Sendable, Equatable {
+    /// The key of one of the record's series (or streams or traces); it maps to `partition`.
+    public var key: [UInt8]
+    public var partition: Int32
+    public var payload: [UInt8]
+    public var sampleCount: Int
+    public var logCount: Int
+    public var spanCount: Int
+
+    public init(key: [UInt8], partition: Int32, payload: [UInt8], sampleCount: Int, logCount: Int = 0, spanCount: Int = 0) {
+        self.key = key
+        self.partition = partition
+        self.payload = payload
+        self.sampleCount = sampleCount
+        self.logCount = logCount
+        self.spanCount = spanCount
+    }
+}
+
+/// Packs signals into Kafka records, partitioned by series.
+///
+/// Every series is keyed by `RecordKey.series(labels)` (log records by their stream
+/// labels, spans by `RecordKey.trace(traceID)`) and assigned the partition that Kafka's
+/// default murmur2 partitioner gives that key. Series of one partition are packed into
+/// records of at most `maxSamplesPerRecord` signals (a log record or span counts as one);
+/// a series larger than that is split across consecutive records of its partition. Each
+/// record's key is the key of its first series, so a client that partitions by key sends
+/// it to the same partition, and samples of one series keep their order within it.
+public struct SignalBatcher: Sendable {
+    public let partitionCount: Int32
+    public let maxSamplesPerRecord: Int
+    /// Written as each record's `SignalBatch.source`.
+    public var source: String
+
+    public init(partitionCount: Int32, maxSamplesPerRecord: Int = 1000, source: String = "") {
+        precondition(partitionCount > 0, "partitionCount must be positive")
+        precondition(maxSamplesPerRecord > 0, "maxSamplesPerRecord must be positive")
+        self.partitionCount = partitionCount
+        self.maxSamplesPerRecord = maxSamplesPerRecord
+        self.source = source
+    }
+
+    /// Records for `samples`, `logs` and `spans`, ordered by partition.
+    public func records(samples: some Sequence<Sample>, logs: [LogRecord] = [], spans: [Span] = []) -> [EncodedRecord] {
+        records(for: SignalBatch(samples: samples, logs: logs, spans: spans))
+    }
+
+    /// Records for the content of `batch` (its `source` is replaced by `self.source`),
+    /// ordered by partition; series without samples are dropped.
+    public func records(for batch: SignalBatch) -> [EncodedRecord] {
+        var partitions: [Int32: Pending] = [:]
+        for series in batch.series where series.count > 0 {
+            let key = RecordKey.series(series.labels)
+            partitions[partition(of: key), default: Pending()].series.append((key, series))
+        }
+        for log in batch.logs {
+            let key = RecordKey.series(log.labels)
+            partitions[partition(of: key), default: Pending()].logs.append((key, log))
+        }
+        for span in batch.spans {
+            let key = RecordKey.trace(span.traceID)
+            partitions[partition(of: key), default: Pending()].spans.append((key, span))
+        }
+
+        var out: [EncodedRecord] = []
+        for partition in partitions.keys.sorted() {
+            guard let pending = partitions[partition] else { continue }
+            var packer = Packer(partition: partition, limit: maxSamplesPerRecord, source: source)
+            for (key, series) in pending.series { packer.add(series, key: key, into: &out) }
+            for (key, log) in pending.logs { packer.add(log, key: key, into: &out) }
+            for (key, span) in pending.spans { packer.add(span, key: key, into: &out) }
+            packer.flush(into: &out)
+        }
+        return out
+    }
+
+    /// The partition of `key`.
+    public func partition(of key: [UInt8]) -> Int32 {
+        KafkaPartitioner.murmur2(key: key, partitionCount: partitionCount)
+    }
+
+    private struct Pending {
+        var series: [([UInt8], SeriesSamples)] = []
+        var logs: [([UInt8], LogRecord)] = []
+        var spans: [([UInt8], Span)] = []
+    }
+
+    /// Fills records of one partition up to the limit.
+    private struct Packer {
+        let partition: Int32
+        let limit: Int
+        var batch: SignalBatch
+        var key: [UInt8]?
+        var used = 0
+
+        init(partition: Int32, limit: Int, source: String) {
+            self.partition = partition
+            self.limit = limit
+            batch = SignalBatch(source: source)
+        }
+
+        mutating func add(_ series: SeriesSamples, key: [UInt8], into out: inout [EncodedRecord]) {
+            var start = 0
+            while start < series.count {
+                if used == limit { flush(into: &out) }
+                let end = min(series.count, start + limit - used)
+                let chunk =
+                    start == 0 && end == series.count
+                    ? series
+                    : SeriesSamples(
+                        labels: series.labels, timestamps: Array(series.timestamps[start..<end]),
+                        values: Array(series.values[start..<end]))
+                batch.series.append(chunk)
+                self.key = self.key ?? key
+                used += end - start
+                start = end
+            }
+        }
+
+        mutating func add(_ log: LogRecord, key: [UInt8], into out: inout [EncodedRecord]) {
+            if used == limit { flush(into: &out) }
+            batch.logs.append(log)
+            self.key = self.key ?? key
+            used += 1
+        }
+
+        mutating func add(_ span: Span, key: [UInt8], into out: inout [EncodedRecord]) {
+            if used == limit { flush(into: &out) }
+            batch.spans.append(span)
+            self.key = self.key ?? key
+            used += 1
+        }
+
+        mutating func flush(into out: inout [EncodedRecord]) {
+            guard let key else { return }
+            out.append(
+                EncodedRecord(
+                    key: key, partition: partition, payload: SignalCodec.encode(batch), sampleCount: batch.sampleCount,
+                    logCount: batch.logs.count, spanCount: batch.spans.count))
+            batch = SignalBatch(source: batch.source)
+            self.key = nil
+            used = 0
+        }
+    }
+}

@@ -1,0 +1,474 @@
+import SeismoCore
+
+/// Decodes one `seismo.wire.v1.SignalBatch` payload from untrusted bytes.
+///
+/// Three passes over the top-level fields, so that field order does not matter (as
+/// protobuf requires): the first finds the schema version (checked before anything else
+/// is interpreted), the second reads the string table, the third the series, logs and
+/// spans. Each series' `Labels` is built once from the string table; each symbol's
+/// validity as a label name or value is computed at most once per batch.
+struct SignalDecoder {
+    private let buffer: UnsafeBufferPointer<UInt8>
+    private let limits: LabelLimits
+    private var symbols: [String] = []
+    private var symbolFlags: [UInt8] = []
+    private var refs: [UInt64] = []
+    /// Sample columns of all series in the batch; each series is a view of a range.
+    private var timestamps: [Int64] = []
+    private var values: [Double] = []
+
+    init(buffer: UnsafeBufferPointer<UInt8>, limits: LabelLimits) {
+        self.buffer = buffer
+        self.limits = limits
+    }
+
+    mutating func decode() throws(WireError) -> SignalBatch {
+        // Pass 1: structure and version.
+        var reader = ProtoReader(buffer)
+        var version: UInt64 = 0
+        var symbolCount = 0
+        var seriesCount = 0
+        var logCount = 0
+        var spanCount = 0
+        while !reader.isAtEnd {
+            let (field, wireType) = try reader.tag()
+            if field == BatchField.schemaVersion {
+                try reader.expect(wireType, .varint, field: field)
+                version = try reader.varint()
+                continue
+            }
+            try reader.skip(wireType: wireType)
+            switch field {
+            case BatchField.symbols: symbolCount += 1
+            case BatchField.series: seriesCount += 1
+            case BatchField.logs: logCount += 1
+            case BatchField.spans: spanCount += 1
+            default: break
+            }
+        }
+        guard version != 0 else {
+            throw WireError(.unsupportedVersion, "schema version is missing: not a Seismo signal batch")
+        }
+        guard version <= UInt64(SignalCodec.schemaVersion) else {
+            throw WireError(
+                .unsupportedVersion,
+                "schema version \(version) is newer than this reader supports (\(SignalCodec.schemaVersion)); upgrade the consumer"
+            )
+        }
+
+        // Pass 2: string table and source.
+        var batch = SignalBatch()
+        symbols.reserveCapacity(symbolCount)
+        symbolFlags.reserveCapacity(symbolCount)
+        reader = ProtoReader(buffer)
+        while !reader.isAtEnd {
+            let (field, wireType) = try reader.tag()
+            switch field {
+            case BatchField.symbols:
+                try reader.expect(wireType, .lengthDelimited, field: field)
+                let symbol = try reader.string(try reader.lengthDelimited())
+                symbols.append(symbol)
+                symbolFlags.append(flags(of: symbol))
+            case BatchField.source:
+                try reader.expect(wireType, .lengthDelimited, field: field)
+                batch.source = try reader.string(try reader.lengthDelimited())
+            default:
+                try reader.skip(wireType: wireType)
+            }
+        }
+        if let first = symbols.first, !first.isEmpty {
+            throw WireError(.malformed, "the first symbol must be the empty string")
+        }
+
+        // Pass 3: series, logs, spans.
+        var series: [(labels: Labels, start: Int, end: Int)] = []
+        series.reserveCapacity(seriesCount)
+        if seriesCount > 0 {
+            // Every sample takes at least 8 bytes (its value), so this bounds the count.
+            timestamps.reserveCapacity(buffer.count / 8)
+            values.reserveCapacity(buffer.count / 8)
+        }
+        batch.logs.reserveCapacity(logCount)
+        batch.spans.reserveCapacity(spanCount)
+        reader = ProtoReader(buffer)
+        while !reader.isAtEnd {
+            let (field, wireType) = try reader.tag()
+            switch field {
+            case BatchField.series:
+                try reader.expect(wireType, .lengthDelimited, field: field)
+                let start = timestamps.count
+                let labels = try decodeSeries(try reader.lengthDelimited())
+                series.append((labels, start, timestamps.count))
+            case BatchField.logs:
+                try reader.expect(wireType, .lengthDelimited, field: field)
+                batch.logs.append(try decodeLog(try reader.lengthDelimited()))
+            case BatchField.spans:
+                try reader.expect(wireType, .lengthDelimited, field: field)
+                batch.spans.append(try decodeSpan(try reader.lengthDelimited()))
+            default:
+                try reader.skip(wireType: wireType)
+            }
+        }
+        // Views are made only now: a view made earlier would make the next append copy.
+        batch.series.reserveCapacity(series.count)
+        for (labels, start, end) in series {
+            batch.series.append(
+                SeriesSamples(
+                    labels: labels, timestamps: SampleColumn(timestamps[start..<end]),
+                    values: SampleColumn(values[start..<end])))
+        }
+        return batch
+    }
+
+    // MARK: Messages
+
+    /// Appends the series' samples to the batch columns and returns its labels.
+    private mutating func decodeSeries(_ range: Range<Int>) throws(WireError) -> Labels {
+        var reader = ProtoReader(buffer, range: range)
+        refs.removeAll(keepingCapacity: true)
+        let timestampStart = timestamps.count
+        let valueStart = values.count
+        var previous: Int64 = 0
+        var packedLabels: Range<Int>?
+        var gathered = false
+        while !reader.isAtEnd {
+            let (field, wireType) = try reader.tag()
+            switch field {
+            case SeriesField.labels:
+                // One packed field is the norm: read it in place. Anything else (several
+                // fields, unpacked values) is gathered into `refs`.
+                if wireType == WireType.lengthDelimited.rawValue, packedLabels == nil, !gathered {
+                    packedLabels = try reader.lengthDelimited()
+                } else {
+                    if let packed = packedLabels {
+                        var items = ProtoReader(buffer, range: packed)
+                        while !items.isAtEnd { refs.append(try items.varint()) }
+                        packedLabels = nil
+                    }
+                    gathered = true
+                    try readRefs(&reader, wireType: wireType, field: field)
+                }
+            case SeriesField.timestamps:
+                if wireType == WireType.lengthDelimited.rawValue {
+                    try reader.appendDeltas(try reader.lengthDelimited(), previous: &previous, to: &timestamps)
+                } else {
+                    try reader.expect(wireType, .varint, field: field)
+                    previous = previous &+ Self.unZigZag(try reader.varint())
+                    timestamps.append(previous)
+                }
+            case SeriesField.values:
+                if wireType == WireType.lengthDelimited.rawValue {
+                    let packed = try reader.lengthDelimited()
+                    guard packed.count % 8 == 0 else {
+                        throw WireError(.malformed, "packed doubles of \(packed.count) bytes", offset: packed.lowerBound)
+                    }
+                    reader.appendDoubles(packed, to: &values)
+                } else {
+                    try reader.expect(wireType, .fixed64, field: field)
+                    values.append(Double(bitPattern: try reader.fixed64()))
+                }
+            default:
+                try reader.skip(wireType: wireType)
+            }
+        }
+        let timestampCount = timestamps.count - timestampStart
+        let valueCount = values.count - valueStart
+        guard timestampCount == valueCount else {
+            throw WireError(
+                .mismatchedLengths, "series has \(timestampCount) timestamps but \(valueCount) values",
+                offset: range.lowerBound)
+        }
+        if let packedLabels {
+            var source = PackedRefs(reader: ProtoReader(buffer, range: packedLabels))
+            return try makeLabels(&source, count: reader.varintCount(packedLabels), at: range.lowerBound)
+        }
+        var source = ArrayRefs(refs: refs)
+        return try makeLabels(&source, count: refs.count, at: range.lowerBound)
+    }
+
+    private mutating func decodeLog(_ range: Range<Int>) throws(WireError) -> LogRecord {
+        var reader = ProtoReader(buffer, range: range)
+        var labelRefs: [UInt64] = []
+        var attributeRefs: [UInt64] = []
+        var unixNanos: Int64 = 0
+        var severity = LogRecord.Severity.unspecified
+        var body = ""
+        var traceID: [UInt8]?
+        var spanID: [UInt8]?
+        while !reader.isAtEnd {
+            let (field, wireType) = try reader.tag()
+            switch field {
+            case LogField.labels:
+                try readRefs(&reader, wireType: wireType, field: field)
+                labelRefs.append(contentsOf: refs)
+                refs.removeAll(keepingCapacity: true)
+            case LogField.time:
+                try reader.expect(wireType, .fixed64, field: field)
+                unixNanos = Int64(bitPattern: try reader.fixed64())
+            case LogField.severity:
+                try reader.expect(wireType, .varint, field: field)
+                let number = try reader.varint()
+                guard let decoded = Self.severity(number) else {
+                    throw reader.error("severity number \(number) is outside 0...24")
+                }
+                severity = decoded
+            case LogField.body:
+                try reader.expect(wireType, .lengthDelimited, field: field)
+                body = try reader.string(try reader.lengthDelimited())
+            case LogField.attributes:
+                try readRefs(&reader, wireType: wireType, field: field)
+                attributeRefs.append(contentsOf: refs)
+                refs.removeAll(keepingCapacity: true)
+            case LogField.traceID:
+                try reader.expect(wireType, .lengthDelimited, field: field)
+                traceID = reader.bytes(try reader.lengthDelimited())
+            case LogField.spanID:
+                try reader.expect(wireType, .lengthDelimited, field: field)
+                spanID = reader.bytes(try reader.lengthDelimited())
+            default:
+                try reader.skip(wireType: wireType)
+            }
+        }
+        var source = ArrayRefs(refs: labelRefs)
+        let labels = try makeLabels(&source, count: labelRefs.count, at: range.lowerBound)
+        let attributes = try makeAttributes(attributeRefs, at: range.lowerBound)
+        return LogRecord(
+            labels: labels, unixNanos: unixNanos, severity: severity, body: body, attributes: attributes,
+            traceID: traceID, spanID: spanID)
+    }
+
+    private mutating func decodeSpan(_ range: Range<Int>) throws(WireError) -> Span {
+        var reader = ProtoReader(buffer, range: range)
+        var attributeRefs: [UInt64] = []
+        var traceID: [UInt8] = []
+        var spanID: [UInt8] = []
+        var parentSpanID: [UInt8]?
+        var service = ""
+        var name = ""
+        var kind = Span.Kind.unspecified
+        var start: Int64 = 0
+        var duration: Int64 = 0
+        var status = Span.StatusCode.unset
+        var statusMessage = ""
+        while !reader.isAtEnd {
+            let (field, wireType) = try reader.tag()
+            switch field {
+            case SpanField.traceID:
+                try reader.expect(wireType, .lengthDelimited, field: field)
+                traceID = reader.bytes(try reader.lengthDelimited())
+            case SpanField.spanID:
+                try reader.expect(wireType, .lengthDelimited, field: field)
+                spanID = reader.bytes(try reader.lengthDelimited())
+            case SpanField.parentSpanID:
+                try reader.expect(wireType, .lengthDelimited, field: field)
+                parentSpanID = reader.bytes(try reader.lengthDelimited())
+            case SpanField.service:
+                try reader.expect(wireType, .varint, field: field)
+                service = try symbol(try reader.varint(), at: reader.position)
+            case SpanField.name:
+                try reader.expect(wireType, .varint, field: field)
+                name = try symbol(try reader.varint(), at: reader.position)
+            case SpanField.kind:
+                try reader.expect(wireType, .varint, field: field)
+                let raw = try reader.varint()
+                guard let decoded = Int(exactly: raw).flatMap(Span.Kind.init(rawValue:)) else {
+                    throw reader.error("unknown span kind \(raw)")
+                }
+                kind = decoded
+            case SpanField.start:
+                try reader.expect(wireType, .fixed64, field: field)
+                start = Int64(bitPattern: try reader.fixed64())
+            case SpanField.duration:
+                try reader.expect(wireType, .varint, field: field)
+                duration = Self.unZigZag(try reader.varint())
+            case SpanField.status:
+                try reader.expect(wireType, .varint, field: field)
+                let raw = try reader.varint()
+                guard let decoded = Int(exactly: raw).flatMap(Span.StatusCode.init(rawValue:)) else {
+                    throw reader.error("unknown span status \(raw)")
+                }
+                status = decoded
+            case SpanField.statusMessage:
+                try reader.expect(wireType, .lengthDelimited, field: field)
+                statusMessage = try reader.string(try reader.lengthDelimited())
+            case SpanField.attributes:
+                try readRefs(&reader, wireType: wireType, field: field)
+                attributeRefs.append(contentsOf: refs)
+                refs.removeAll(keepingCapacity: true)
+            default:
+                try reader.skip(wireType: wireType)
+            }
+        }
+        let attributes = try makeAttributes(attributeRefs, at: range.lowerBound)
+        return Span(
+            traceID: traceID, spanID: spanID, parentSpanID: parentSpanID, service: service, name: name, kind: kind,
+            startUnixNanos: start, durationNanos: duration, status: status, statusMessage: statusMessage,
+            attributes: attributes)
+    }
+
+    // MARK: Symbols, labels, attributes
+
+    /// Appends a `repeated uint32` field's values (packed or not) to `refs`.
+    private mutating func readRefs(_ reader: inout ProtoReader, wireType: UInt8, field: UInt32) throws(WireError) {
+        if wireType == WireType.lengthDelimited.rawValue {
+            let packed = try reader.lengthDelimited()
+            var items = ProtoReader(buffer, range: packed)
+            while !items.isAtEnd { refs.append(try items.varint()) }
+        } else {
+            try reader.expect(wireType, .varint, field: field)
+            refs.append(try reader.varint())
+        }
+    }
+
+    private func symbol(_ ref: UInt64, at offset: Int) throws(WireError) -> String {
+        guard ref < UInt64(symbols.count) else {
+            throw WireError(
+                .symbolOutOfRange, "symbol reference \(ref) is past the table of \(symbols.count)", offset: offset)
+        }
+        return symbols[Int(ref)]
+    }
+
+    private enum Flag {
+        static let validName: UInt8 = 2
+        static let validMetricName: UInt8 = 4
+        static let valueTooLong: UInt8 = 8
+        static let isMetricNameLabel: UInt8 = 16
+    }
+
+    /// What `Labels(validating:)` checks about `symbol` as a label name or value.
+    private func flags(of symbol: String) -> UInt8 {
+        let byteCount = symbol.utf8.count
+        var flags: UInt8 = 0
+        if byteCount <= limits.maxNameBytes, Labels.isValidLabelName(symbol) { flags |= Flag.validName }
+        if Labels.isValidMetricName(symbol) { flags |= Flag.validMetricName }
+        if byteCount > limits.maxValueBytes { flags |= Flag.valueTooLong }
+        if symbol == Labels.metricName { flags |= Flag.isMetricNameLabel }
+        return flags
+    }
+
+    /// Builds `Labels` from the name/value references in `refs`, with the same rules as
+    /// `Labels(validating:limits:)`; pairs that are not sorted go through it directly.
+    private func makeLabels(_ source: inout some RefSequence, count refCount: Int, at offset: Int) throws(WireError)
+        -> Labels
+    {
+        guard refCount % 2 == 0 else {
+            throw WireError(.invalidLabels, "odd number of label references (\(refCount))", offset: offset)
+        }
+        let count = UInt64(symbols.count)
+        var pairs: [Label] = []
+        pairs.reserveCapacity(refCount / 2)
+        var sorted = true
+        var previousName = -1
+        while let nameRef = try source.next() {
+            guard let valueRef = try source.next() else {
+                throw WireError(.invalidLabels, "odd number of label references", offset: offset)
+            }
+            guard nameRef < count, valueRef < count else {
+                throw WireError(
+                    .symbolOutOfRange, "label reference \(max(nameRef, valueRef)) is past the table of \(count)",
+                    offset: offset)
+            }
+            let name = Int(nameRef)
+            let value = Int(valueRef)
+            if symbols[value].isEmpty { continue }
+            let nameFlags = symbolFlags[name]
+            guard nameFlags & Flag.validName != 0 else {
+                throw WireError(.invalidLabels, "invalid label name \(symbols[name].debugDescription)", offset: offset)
+            }
+            let valueFlags = symbolFlags[value]
+            guard valueFlags & Flag.valueTooLong == 0 else {
+                throw WireError(
+                    .invalidLabels, "value of label \(symbols[name]) longer than \(limits.maxValueBytes) bytes",
+                    offset: offset)
+            }
+            if nameFlags & Flag.isMetricNameLabel != 0, valueFlags & Flag.validMetricName == 0 {
+                throw WireError(.invalidLabels, "invalid metric name \(symbols[value].debugDescription)", offset: offset)
+            }
+            if sorted, previousName >= 0, !(symbols[previousName] < symbols[name]) { sorted = false }
+            previousName = name
+            pairs.append(Label(symbols[name], symbols[value]))
+        }
+        guard pairs.count <= limits.maxLabels else {
+            throw WireError(
+                .invalidLabels, "label set has \(pairs.count) labels, over the limit of \(limits.maxLabels)",
+                offset: offset)
+        }
+        if sorted { return Labels(uncheckedSorted: pairs) }
+        do {
+            return try Labels(validating: pairs, limits: limits)
+        } catch {
+            throw WireError(.invalidLabels, error.description, offset: offset)
+        }
+    }
+
+    private func makeAttributes(_ refs: [UInt64], at offset: Int) throws(WireError) -> [String: String] {
+        guard !refs.isEmpty else { return [:] }
+        guard refs.count % 2 == 0 else {
+            throw WireError(.malformed, "odd number of attribute references (\(refs.count))", offset: offset)
+        }
+        var attributes: [String: String] = [:]
+        attributes.reserveCapacity(refs.count / 2)
+        var index = 0
+        while index < refs.count {
+            let key = try symbol(refs[index], at: offset)
+            let value = try symbol(refs[index + 1], at: offset)
+            index += 2
+            guard attributes.updateValue(value, forKey: key) == nil else {
+                throw WireError(.malformed, "duplicate attribute key \(key.debugDescription)", offset: offset)
+            }
+        }
+        return attributes
+    }
+
+    // MARK: Scalars
+
+    @inline(__always)
+    static func unZigZag(_ value: UInt64) -> Int64 {
+        Int64(bitPattern: value >> 1) ^ -Int64(bitPattern: value & 1)
+    }
+
+    /// OpenTelemetry's SeverityNumber ranges to `LogRecord.Severity`.
+    static func severity(_ number: UInt64) -> LogRecord.Severity? {
+        switch number {
+        case 0: .unspecified
+        case 1...4: .trace
+        case 5...8: .debug
+        case 9...12: .info
+        case 13...16: .warn
+        case 17...20: .error
+        case 21...24: .fatal
+        default: nil
+        }
+    }
+}
+
+/// Label or attribute references, read one at a time.
+protocol RefSequence {
+    mutating func next() throws(WireError) -> UInt64?
+}
+
+/// References packed in place in the payload.
+struct PackedRefs: RefSequence {
+    var reader: ProtoReader
+
+    @inline(__always)
+    mutating func next() throws(WireError) -> UInt64? {
+        reader.isAtEnd ? nil : try reader.varint()
+    }
+}
+
+/// References gathered into an array.
+struct ArrayRefs: RefSequence {
+    let refs: [UInt64]
+    var index = 0
+
+    init(refs: [UInt64]) { self.refs = refs }
+
+    @inline(__always)
+    mutating func next() throws(WireError) -> UInt64? {
+        guard index < refs.count else { return nil }
+        defer { index += 1 }
+        return refs[index]
+    }
+}
+
