@@ -7,7 +7,7 @@ mkdir -p data
 ADDR_FILE=data/broker.address
 rm -f "$ADDR_FILE"
 
-"$SEISMO" broker --brokers 3 --address-file "$ADDR_FILE" &
+"$SEISMO" broker --brokers 3 --topic signals.demo:6 --address-file "$ADDR_FILE" &
 BROKER=$!
 trap 'kill $BROKER 2>/dev/null; wait $BROKER 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do [ -s "$ADDR_FILE" ] && break; sleep 0.1; done
@@ -32,4 +32,4 @@ Look at it with any Kafka client, for example:
   SEISMO_BROKERS=$SEISMO_BROKERS $SEISMO subscribe signals.demo --from-beginning --json
 Press Ctrl-C to stop.
 MSG
-wait $BROKER
+wait $BROKER || true

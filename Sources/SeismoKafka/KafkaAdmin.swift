@@ -1,4 +1,5 @@
 import CRdKafka
+import Glibc
 import Logging
 import SeismoCore
 
@@ -136,6 +137,39 @@ public final class KafkaAdmin: @unchecked Sendable {
                 }
             }
             return topics.sorted { $0.name < $1.name }
+        }
+    }
+
+    /// The number of partitions of `topic`. Asking for a topic's metadata makes brokers
+    /// that auto-create topics (the embedded cluster does, with 4 partitions) create it.
+    public func partitionCount(of topic: String, wait: Duration = .seconds(3)) async throws(KafkaError) -> Int32 {
+        try await runBlocking { [self] () throws(KafkaError) -> Int32 in
+            guard let topicHandle = rd_kafka_topic_new(handle, topic, nil) else {
+                throw KafkaError(.configuration, "invalid topic name \(topic.debugDescription)")
+            }
+            defer { rd_kafka_topic_destroy(topicHandle) }
+            let deadline = ContinuousClock.now + wait
+            var lastError = RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART
+            repeat {
+                var metadata: UnsafePointer<rd_kafka_metadata>?
+                let err = rd_kafka_metadata(handle, 0, topicHandle, &metadata, Int32(timeout.milliseconds))
+                guard err == RD_KAFKA_RESP_ERR_NO_ERROR, let metadata else {
+                    throw KafkaError(rdkafka: err, "metadata of \(topic)")
+                }
+                defer { rd_kafka_metadata_destroy(metadata) }
+                if metadata.pointee.topic_cnt == 1 {
+                    let described = metadata.pointee.topics[0]
+                    if described.err == RD_KAFKA_RESP_ERR_NO_ERROR, described.partition_cnt > 0 {
+                        return described.partition_cnt
+                    }
+                    lastError = described.err
+                }
+                usleep(100_000)
+            } while ContinuousClock.now < deadline
+            throw KafkaError(
+                .unknownTopic,
+                "topic \(topic) does not exist and the cluster did not create it (\(String(cString: rd_kafka_err2str(lastError)!)))",
+                rdkafkaCode: lastError.rawValue)
         }
     }
 

@@ -38,7 +38,7 @@ struct Broker: AsyncParsableCommand {
         }
         print("embedded Kafka cluster with \(brokers) broker(s) at \(cluster.bootstrapServers)")
         print("  export SEISMO_BROKERS=\(cluster.bootstrapServers)")
-        fflush(stdout)
+        fflush(nil)
         if let addressFile {
             try cluster.bootstrapServers.write(toFile: addressFile, atomically: true, encoding: .utf8)
         }
