@@ -1,1 +1,4 @@
-print("seismo-bench: see WireBenchmarks and KafkaBenchmarks")
+// `make bench`: release-build figures, each printed beside its target.
+print("seismo-bench (release build)\n")
+WireBenchmarks.run()
+try await KafkaBenchmarks.run()
