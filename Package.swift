@@ -46,6 +46,14 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // OpenBLAS (Debian: libopenblas-dev): cblas and the LAPACK routines we use.
+        .systemLibrary(
+            name: "COpenBLAS",
+            pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]
+        ),
+        // Matrices over BLAS/LAPACK, detectors, training, model files, evaluation.
+        .target(name: "SeismoDetect", dependencies: ["SeismoCore", "COpenBLAS"]),
         // Fixtures shared by tests and benchmarks.
         .target(
             name: "SeismoTesting",
@@ -70,6 +78,7 @@ let package = Package(
 
         .testTarget(name: "SeismoCoreTests", dependencies: ["SeismoCore"]),
         .testTarget(name: "SeismoWireTests", dependencies: ["SeismoWire", "SeismoTesting"]),
+        .testTarget(name: "SeismoDetectTests", dependencies: ["SeismoDetect"]),
         .testTarget(name: "SeismoKafkaTests", dependencies: ["SeismoKafka", "SeismoTesting"]),
         .testTarget(
             name: "SeismoCLITests",
