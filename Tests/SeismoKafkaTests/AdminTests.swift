@@ -45,6 +45,7 @@ struct AdminTests {
         let start = ContinuousClock.now
         let error = await #expect(throws: KafkaError.self) { try await admin.checkConnectivity(timeout: .seconds(2)) }
         #expect(error?.code == .brokerUnreachable)
-        #expect(ContinuousClock.now - start < .seconds(5))
+        // Generous: the point is "an error, not a hang", and CI machines can be loaded.
+        #expect(ContinuousClock.now - start < .seconds(20))
     }
 }
