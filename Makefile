@@ -35,8 +35,8 @@ demo: deps
 
 ## bench: release build; prints throughput figures beside their targets.
 bench: deps
-	$(SWIFT) build -c release --product seismo-bench --product seismo
-	SEISMO_BIN=$(BIN_RELEASE)/seismo $(BIN_RELEASE)/seismo-bench
+	$(SWIFT) build -c release --product seismo-bench
+	$(BIN_RELEASE)/seismo-bench
 
 ## proto: regenerate the committed protobuf code (needs protoc-gen-swift on PATH).
 proto:
