@@ -14,6 +14,13 @@ enum WireBenchmarks {
                 blackHole((try? SignalCodec.decode(payload))?.series.count ?? -1)
             }
             report("decode \(series) series x \(points) samples (\(payload.count) B)", decode, target: 5_000_000)
+            // A consumer keeps one decoder across records; the stream repeats its series.
+            var decoder = SignalDecoder()
+            let cached = measure(samplesPerRun: batch.sampleCount) {
+                blackHole((try? decoder.decode(payload))?.series.count ?? -1)
+            }
+            report(
+                "decode \(series) series x \(points) samples, SignalDecoder (cached labels)", cached, target: 5_000_000)
             let encode = measure(samplesPerRun: batch.sampleCount) { blackHole(SignalCodec.encode(batch).count) }
             report("encode \(series) series x \(points) samples", encode, target: nil)
         }

@@ -87,8 +87,8 @@ public enum SignalCodec {
     }
 
     static func decode(buffer: UnsafeBufferPointer<UInt8>, limits: LabelLimits) throws(WireError) -> SignalBatch {
-        var decoder = SignalDecoder(buffer: buffer, limits: limits)
-        return try decoder.decode()
+        var reader = BatchReader(buffer: buffer, limits: limits)
+        return try reader.decode()
     }
 }
 

@@ -109,6 +109,21 @@ struct ProtoReader {
         return text
     }
 
+    /// True when every byte of `range` is ASCII (and so valid UTF-8).
+    func isASCII(_ range: Range<Int>) -> Bool {
+        var index = range.lowerBound
+        while index + 8 <= range.upperBound {
+            let word = UnsafeRawBufferPointer(buffer).loadUnaligned(fromByteOffset: index, as: UInt64.self)
+            if word & 0x8080_8080_8080_8080 != 0 { return false }
+            index += 8
+        }
+        while index < range.upperBound {
+            if buffer[index] >= 0x80 { return false }
+            index += 1
+        }
+        return true
+    }
+
     /// The bytes of `range`, copied.
     func bytes(_ range: Range<Int>) -> [UInt8] { Array(buffer[range]) }
 

@@ -7,19 +7,32 @@ import SeismoCore
 /// is interpreted), the second reads the string table, the third the series, logs and
 /// spans. Each series' `Labels` is built once from the string table; each symbol's
 /// validity as a label name or value is computed at most once per batch.
-struct SignalDecoder {
+///
+/// With an enabled `cache` (kept by `SignalDecoder` across records), a series whose
+/// referenced symbol bytes are already in the cache takes its `Labels` from there, and
+/// symbols become `String`s only when a cache miss, a log or a span needs them. Every
+/// structural check (UTF-8 of every symbol, reference ranges, column lengths) still runs
+/// on every record, so a cache never turns malformed input into a result.
+struct BatchReader {
     private let buffer: UnsafeBufferPointer<UInt8>
     private let limits: LabelLimits
+    /// Label sets remembered across records; disabled (capacity 0) for `SignalCodec.decode`.
+    var cache: LabelCache
+    /// One per symbol; with an enabled cache, "" until `materialize` makes the string.
     private var symbols: [String] = []
     private var symbolFlags: [UInt8] = []
+    /// With an enabled cache: each symbol's bytes in `buffer`, and their hash.
+    private var symbolRanges: [Range<Int>] = []
+    private var symbolHashes: [UInt64] = []
     private var refs: [UInt64] = []
     /// Sample columns of all series in the batch; each series is a view of a range.
     private var timestamps: [Int64] = []
     private var values: [Double] = []
 
-    init(buffer: UnsafeBufferPointer<UInt8>, limits: LabelLimits) {
+    init(buffer: UnsafeBufferPointer<UInt8>, limits: LabelLimits, cache: LabelCache = LabelCache.disabled) {
         self.buffer = buffer
         self.limits = limits
+        self.cache = cache
     }
 
     mutating func decode() throws(WireError) -> SignalBatch {
@@ -58,12 +71,30 @@ struct SignalDecoder {
 
         // Pass 2: string table and source.
         var batch = SignalBatch()
+        let caching = cache.isEnabled
         symbols.reserveCapacity(symbolCount)
         symbolFlags.reserveCapacity(symbolCount)
+        if caching {
+            symbolRanges.reserveCapacity(symbolCount)
+            symbolHashes.reserveCapacity(symbolCount)
+        }
         reader = ProtoReader(buffer)
         while !reader.isAtEnd {
             let (field, wireType) = try reader.tag()
             switch field {
+            case BatchField.symbols where caching:
+                try reader.expect(wireType, .lengthDelimited, field: field)
+                let range = try reader.lengthDelimited()
+                symbolRanges.append(range)
+                symbolHashes.append(cache.hash(symbol: UnsafeBufferPointer(rebasing: buffer[range])))
+                if reader.isASCII(range) {
+                    symbols.append("")
+                    symbolFlags.append(0)
+                } else {
+                    let symbol = try reader.string(range)
+                    symbols.append(symbol)
+                    symbolFlags.append(flags(of: symbol))
+                }
             case BatchField.symbols:
                 try reader.expect(wireType, .lengthDelimited, field: field)
                 let symbol = try reader.string(try reader.lengthDelimited())
@@ -76,7 +107,15 @@ struct SignalDecoder {
                 try reader.skip(wireType: wireType)
             }
         }
-        if let first = symbols.first, !first.isEmpty {
+        if caching {
+            if let first = symbolRanges.first, !first.isEmpty {
+                throw WireError(.malformed, "the first symbol must be the empty string")
+            }
+            // Logs and spans read symbols directly.
+            if logCount + spanCount > 0 {
+                for index in symbols.indices { materialize(index) }
+            }
+        } else if let first = symbols.first, !first.isEmpty {
             throw WireError(.malformed, "the first symbol must be the empty string")
         }
 
@@ -177,6 +216,13 @@ struct SignalDecoder {
             throw WireError(
                 .mismatchedLengths, "series has \(timestampCount) timestamps but \(valueCount) values",
                 offset: range.lowerBound)
+        }
+        if cache.isEnabled {
+            if let packedLabels {
+                var items = ProtoReader(buffer, range: packedLabels)
+                while !items.isAtEnd { refs.append(try items.varint()) }
+            }
+            return try cachedLabels(at: range.lowerBound)
         }
         if let packedLabels {
             var source = PackedRefs(reader: ProtoReader(buffer, range: packedLabels))
@@ -320,6 +366,48 @@ struct SignalDecoder {
         }
     }
 
+    /// The labels of the references in `refs`: from the cache when their symbols' bytes
+    /// are there, otherwise built by `makeLabels` (which validates) and then cached.
+    private mutating func cachedLabels(at offset: Int) throws(WireError) -> Labels {
+        let symbolCount = UInt64(symbols.count)
+        var hash: UInt64 = 0
+        var keyLength = 0
+        var inRange = true
+        for ref in refs {
+            guard ref < symbolCount else {
+                inRange = false
+                break
+            }
+            hash = LabelCache.combine(hash, symbolHashes[Int(ref)])
+            keyLength += symbolRanges[Int(ref)].count + 1
+        }
+        // Malformed references are left to `makeLabels`, which throws.
+        guard inRange, refs.count % 2 == 0 else {
+            for ref in refs where ref < symbolCount { materialize(Int(ref)) }
+            var source = ArrayRefs(refs: refs)
+            return try makeLabels(&source, count: refs.count, at: offset)
+        }
+        if let labels = cache.find(
+            hash: hash, keyLength: keyLength, refs: refs, symbols: symbolRanges, payload: buffer)
+        {
+            return labels
+        }
+        for ref in refs { materialize(Int(ref)) }
+        var source = ArrayRefs(refs: refs)
+        let labels = try makeLabels(&source, count: refs.count, at: offset)
+        cache.insert(labels, hash: hash, keyLength: keyLength, refs: refs, symbols: symbolRanges, payload: buffer)
+        return labels
+    }
+
+    /// Makes symbol `index`'s string and flags, when an enabled cache left them out.
+    private mutating func materialize(_ index: Int) {
+        guard symbolFlags[index] & Flag.materialized == 0 else { return }
+        // Pass 2 checked that the bytes are ASCII; anything else was materialized there.
+        let symbol = String(decoding: UnsafeBufferPointer(rebasing: buffer[symbolRanges[index]]), as: UTF8.self)
+        symbols[index] = symbol
+        symbolFlags[index] = flags(of: symbol)
+    }
+
     private func symbol(_ ref: UInt64, at offset: Int) throws(WireError) -> String {
         guard ref < UInt64(symbols.count) else {
             throw WireError(
@@ -329,6 +417,7 @@ struct SignalDecoder {
     }
 
     private enum Flag {
+        static let materialized: UInt8 = 1
         static let validName: UInt8 = 2
         static let validMetricName: UInt8 = 4
         static let valueTooLong: UInt8 = 8
@@ -338,7 +427,7 @@ struct SignalDecoder {
     /// What `Labels(validating:)` checks about `symbol` as a label name or value.
     private func flags(of symbol: String) -> UInt8 {
         let byteCount = symbol.utf8.count
-        var flags: UInt8 = 0
+        var flags = Flag.materialized
         if byteCount <= limits.maxNameBytes, Labels.isValidLabelName(symbol) { flags |= Flag.validName }
         if Labels.isValidMetricName(symbol) { flags |= Flag.validMetricName }
         if byteCount > limits.maxValueBytes { flags |= Flag.valueTooLong }
