@@ -219,10 +219,11 @@ struct BatchReader {
         }
         if cache.isEnabled {
             if let packedLabels {
-                var items = ProtoReader(buffer, range: packedLabels)
-                while !items.isAtEnd { refs.append(try items.varint()) }
+                return try cachedLabels(packed: packedLabels, count: reader.varintCount(packedLabels), at: range.lowerBound)
             }
-            return try cachedLabels(at: range.lowerBound)
+            // Labels spread over several fields or not packed (valid protobuf, but no
+            // writer we know does it): not cached.
+            for ref in refs where ref < UInt64(symbols.count) { materialize(Int(ref)) }
         }
         if let packedLabels {
             var source = PackedRefs(reader: ProtoReader(buffer, range: packedLabels))
@@ -366,36 +367,44 @@ struct BatchReader {
         }
     }
 
-    /// The labels of the references in `refs`: from the cache when their symbols' bytes
-    /// are there, otherwise built by `makeLabels` (which validates) and then cached.
-    private mutating func cachedLabels(at offset: Int) throws(WireError) -> Labels {
+    /// The labels of the `refCount` references packed in `packed`: from the cache when
+    /// their symbols' bytes are there, otherwise built by `makeLabels` (which validates,
+    /// and throws for malformed references exactly as without a cache) and then cached.
+    private mutating func cachedLabels(packed: Range<Int>, count refCount: Int, at offset: Int)
+        throws(WireError) -> Labels
+    {
         let symbolCount = UInt64(symbols.count)
         var hash: UInt64 = 0
         var keyLength = 0
-        var inRange = true
-        for ref in refs {
-            guard ref < symbolCount else {
-                inRange = false
-                break
+        var valid = refCount % 2 == 0
+        var scan = ProtoReader(buffer, range: packed)
+        do {
+            while !scan.isAtEnd {
+                let ref = try scan.varint()
+                guard ref < symbolCount else {
+                    valid = false
+                    break
+                }
+                hash = LabelCache.combine(hash, symbolHashes[Int(ref)])
+                keyLength += symbolRanges[Int(ref)].count + 1
             }
-            hash = LabelCache.combine(hash, symbolHashes[Int(ref)])
-            keyLength += symbolRanges[Int(ref)].count + 1
+        } catch {
+            valid = false
         }
-        // Malformed references are left to `makeLabels`, which throws.
-        guard inRange, refs.count % 2 == 0 else {
-            for ref in refs where ref < symbolCount { materialize(Int(ref)) }
-            var source = ArrayRefs(refs: refs)
-            return try makeLabels(&source, count: refs.count, at: offset)
-        }
-        if let labels = cache.find(
-            hash: hash, keyLength: keyLength, refs: refs, symbols: symbolRanges, payload: buffer)
+        if valid,
+            let labels = cache.find(hash: hash, keyLength: keyLength, refs: packed, symbols: symbolRanges, payload: buffer)
         {
             return labels
         }
-        for ref in refs { materialize(Int(ref)) }
-        var source = ArrayRefs(refs: refs)
-        let labels = try makeLabels(&source, count: refs.count, at: offset)
-        cache.insert(labels, hash: hash, keyLength: keyLength, refs: refs, symbols: symbolRanges, payload: buffer)
+        // A miss, or malformed references. `makeLabels` reads the symbols up to the first
+        // reference out of range.
+        scan = ProtoReader(buffer, range: packed)
+        while !scan.isAtEnd, let ref = try? scan.varint(), ref < symbolCount { materialize(Int(ref)) }
+        var source = PackedRefs(reader: ProtoReader(buffer, range: packed))
+        let labels = try makeLabels(&source, count: refCount, at: offset)
+        if valid {
+            cache.insert(labels, hash: hash, keyLength: keyLength, refs: packed, symbols: symbolRanges, payload: buffer)
+        }
         return labels
     }
 

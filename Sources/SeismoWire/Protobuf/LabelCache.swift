@@ -61,10 +61,11 @@ struct LabelCache: Sendable {
         return mixed ^ (mixed >> 29)
     }
 
-    /// The labels stored under the key of `refs`, whose key is `keyLength` bytes and hashes
-    /// to `hash`. Every ref must be a valid index into `symbols`.
+    /// The labels stored under the key of the symbol references packed in `refs` (a range
+    /// of `payload`), whose key is `keyLength` bytes and hashes to `hash`. The caller has
+    /// read the references once: they are well-formed and index into `symbols`.
     mutating func find(
-        hash: UInt64, keyLength: Int, refs: [UInt64], symbols: [Range<Int>], payload: UnsafeBufferPointer<UInt8>
+        hash: UInt64, keyLength: Int, refs: Range<Int>, symbols: [Range<Int>], payload: UnsafeBufferPointer<UInt8>
     ) -> Labels? {
         if !slots.isEmpty {
             let mask = slots.count - 1
@@ -86,40 +87,62 @@ struct LabelCache: Sendable {
         return nil
     }
 
-    private func keyMatches(_ entry: Int, refs: [UInt64], symbols: [Range<Int>], payload: UnsafeBufferPointer<UInt8>)
-        -> Bool
-    {
+    private func keyMatches(
+        _ entry: Int, refs: Range<Int>, symbols: [Range<Int>], payload: UnsafeBufferPointer<UInt8>
+    ) -> Bool {
         keyBytes.withUnsafeBytes { key in
-            let bytes = UnsafeRawBufferPointer(payload)
-            var position = keyStarts[entry]
-            let end = keyEnds[entry]
-            for ref in refs {
-                let symbol = symbols[Int(ref)]
-                let length = symbol.count
-                guard end - position > length, key[position + length] == 0xFF else { return false }
-                // Eight bytes at a time, then the rest.
-                var index = 0
-                while length - index >= 8 {
-                    guard
-                        key.loadUnaligned(fromByteOffset: position + index, as: UInt64.self)
-                            == bytes.loadUnaligned(fromByteOffset: symbol.lowerBound + index, as: UInt64.self)
+            symbols.withUnsafeBufferPointer { symbols in
+                let bytes = UnsafeRawBufferPointer(payload)
+                var reader = ProtoReader(payload, range: refs)
+                var position = keyStarts[entry]
+                let end = keyEnds[entry]
+                while !reader.isAtEnd {
+                    guard let ref = try? reader.varint() else { return false }
+                    let symbol = symbols[Int(ref)]
+                    let length = symbol.count
+                    guard end - position > length, key[position + length] == 0xFF,
+                        Self.equal(key, position, bytes, symbol.lowerBound, count: length)
                     else { return false }
-                    index += 8
+                    position += length + 1
                 }
-                while index < length {
-                    guard key[position + index] == bytes[symbol.lowerBound + index] else { return false }
-                    index += 1
-                }
-                position += length + 1
+                return position == end
             }
-            return position == end
         }
+    }
+
+    /// True when `count` bytes of `a` at `i` equal those of `b` at `j` (both in bounds).
+    @inline(__always)
+    private static func equal(
+        _ a: UnsafeRawBufferPointer, _ i: Int, _ b: UnsafeRawBufferPointer, _ j: Int, count: Int
+    ) -> Bool {
+        var index = 0
+        while count - index >= 8 {
+            guard
+                a.loadUnaligned(fromByteOffset: i + index, as: UInt64.self)
+                    == b.loadUnaligned(fromByteOffset: j + index, as: UInt64.self)
+            else { return false }
+            index += 8
+        }
+        let rest = count - index
+        guard rest > 0 else { return true }
+        // The last 1...7 bytes: one masked word when both buffers have 8 bytes there.
+        if a.count - (i + index) >= 8, b.count - (j + index) >= 8 {
+            let mask: UInt64 = (1 << UInt64(rest * 8)) - 1
+            let x = a.loadUnaligned(fromByteOffset: i + index, as: UInt64.self)
+            let y = b.loadUnaligned(fromByteOffset: j + index, as: UInt64.self)
+            return (x ^ y) & UInt64(littleEndian: mask) == 0
+        }
+        while index < count {
+            guard a[i + index] == b[j + index] else { return false }
+            index += 1
+        }
+        return true
     }
 
     /// Stores `value` under the key of `refs` (see `find`), clearing the table first when
     /// it is full. A key over `byteCapacity`, or whose probe run is full, is not stored.
     mutating func insert(
-        _ value: Labels, hash: UInt64, keyLength: Int, refs: [UInt64], symbols: [Range<Int>],
+        _ value: Labels, hash: UInt64, keyLength: Int, refs: Range<Int>, symbols: [Range<Int>],
         payload: UnsafeBufferPointer<UInt8>
     ) {
         guard isEnabled, keyLength <= byteCapacity else { return }
@@ -135,7 +158,8 @@ struct LabelCache: Sendable {
             slot = (slot + 1) & mask
         }
         keyStarts.append(keyBytes.count)
-        for ref in refs {
+        var reader = ProtoReader(payload, range: refs)
+        while !reader.isAtEnd, let ref = try? reader.varint() {
             keyBytes.append(contentsOf: UnsafeBufferPointer(rebasing: payload[symbols[Int(ref)]]))
             keyBytes.append(0xFF)
         }
