@@ -62,7 +62,7 @@ struct Subscribe: AsyncParsableCommand {
             try consumer.assign(start)
         }
 
-        let printer = RecordPrinter(json: json)
+        var printer = RecordPrinter(json: json)
         var printed = 0
         var undecodable = 0
         reading: while true {
@@ -95,19 +95,23 @@ struct Subscribe: AsyncParsableCommand {
 /// Renders consumed records as text or JSON lines.
 struct RecordPrinter {
     var json: Bool
+    /// Keeps label sets across records, as a long-running reader should.
+    private var decoder = SignalDecoder()
+
+    init(json: Bool) { self.json = json }
 
     enum Kind { case signals, anomaly, unknown }
 
-    func lines(for record: ConsumerRecord) throws -> [String] {
+    mutating func lines(for record: ConsumerRecord) throws -> [String] {
         let value = record.value ?? []
         switch kind(of: record) {
         case .signals:
-            return render(try SignalCodec.decode(value), record)
+            return render(try decoder.decode(value), record)
         case .anomaly:
             return [render(try AnomalyEventCodec.decode(value), raw: value)]
         case .unknown:
             // No header: another client wrote it. Try each encoding.
-            if let batch = try? SignalCodec.decode(value) { return render(batch, record) }
+            if let batch = try? decoder.decode(value) { return render(batch, record) }
             if let event = try? AnomalyEventCodec.decode(value) { return [render(event, raw: value)] }
             throw CLIError("not a Seismo signal batch or anomaly event (\(value.count) bytes)")
         }
