@@ -41,7 +41,7 @@ def moons(rng):
 def highdim(rng):
     inliers = rng.normal(0, 1, size=(1500, 20))
     outliers = rng.normal(0, 1, size=(30, 20))
-    outliers[:, :4] += 3.0
+    outliers[:, :8] += 2.5
     return inliers, outliers
 
 

@@ -45,9 +45,13 @@ public struct IsolationForest: AnomalyDetector {
         for _ in 0..<treeCount {
             var rng = SplitMix64(seed: seeds.next())
             var rows = Isolation.subsample(rows: table.rowCount, count: psi, rng: &rng)
-            builder.trees.roots.append(Int32(builder.trees.feature.count))
-            _ = builder.grow(&rows, 0..<psi, depth: 0, rng: &rng)
+            let root = builder.trees.appendLeaf(size: psi, depth: 0)
+            builder.trees.roots.append(root)
+            builder.deepest = 0
+            builder.grow(root, &rows, 0..<psi, depth: 0, rng: &rng)
+            builder.trees.depth.append(Int32(builder.deepest))
         }
+        builder.trees.pack()
         var model = IsolationForestModel(
             featureNames: table.featureNames, subsampleSize: psi, threshold: 1, trees: builder.trees,
             explanationCount: max(0, explanationCount))
@@ -60,10 +64,15 @@ public struct IsolationForest: AnomalyDetector {
         let features: Int
         let depthLimit: Int
         var trees = IsolationTrees()
+        var deepest = 0
 
-        mutating func grow(_ rows: inout [Int], _ range: Range<Int>, depth: Int, rng: inout SplitMix64) -> Int32 {
-            let node = trees.appendLeaf(size: range.count, depth: depth)
-            guard depth < depthLimit, range.count > 1 else { return node }
+        /// Splits `node` (already appended as a leaf over `rows[range]`) unless it must stay a leaf.
+        /// Children are appended next to each other, so `right == left + 1`.
+        mutating func grow(
+            _ node: Int32, _ rows: inout [Int], _ range: Range<Int>, depth: Int, rng: inout SplitMix64
+        ) {
+            deepest = max(deepest, depth)
+            guard depth < depthLimit, range.count > 1 else { return }
             // Draw features without replacement until one is not constant on this node (as scikit-learn does).
             var candidates = Array(0..<features)
             var split: (feature: Int, low: Double, high: Double)?
@@ -81,7 +90,7 @@ public struct IsolationForest: AnomalyDetector {
                     break
                 }
             }
-            guard let (feature, low, high) = split else { return node }
+            guard let (feature, low, high) = split else { return }
             var threshold = low + (high - low) * rng.nextUnit()
             if threshold >= high { threshold = low }
             // Partition: values ≤ threshold to the front.
@@ -90,18 +99,28 @@ public struct IsolationForest: AnomalyDetector {
                 rows.swapAt(i, boundary)
                 boundary += 1
             }
-            let left = grow(&rows, range.lowerBound..<boundary, depth: depth + 1, rng: &rng)
-            let right = grow(&rows, boundary..<range.upperBound, depth: depth + 1, rng: &rng)
+            let left = trees.appendLeaf(size: boundary - range.lowerBound, depth: depth + 1)
+            let right = trees.appendLeaf(size: range.upperBound - boundary, depth: depth + 1)
             trees.makeSplit(node, feature: feature, threshold: threshold, left: left, right: right)
-            return node
+            grow(left, &rows, range.lowerBound..<boundary, depth: depth + 1, rng: &rng)
+            grow(right, &rows, boundary..<range.upperBound, depth: depth + 1, rng: &rng)
         }
     }
 }
 
 /// The trees of a forest in flat arrays, one entry per node, all trees concatenated.
 ///
-/// A leaf has `feature == -1` and carries `pathLength` = depth + c(size).
+/// A leaf has `feature == -1` and carries `pathLength` = depth + c(size). Siblings are adjacent
+/// (`right == left + 1`), which lets scoring use the branch-free ``PackedNode`` layout.
 struct IsolationTrees: Sendable, Equatable {
+    /// The scoring layout of one node, 16 bytes: go to `left + (x[feature] > threshold ? 1 : 0)`.
+    /// A leaf points to itself with threshold +∞, so every row can take exactly `depth[t]` steps.
+    struct PackedNode: Sendable, Equatable {
+        var threshold: Double
+        var feature: Int32
+        var left: Int32
+    }
+
     var feature: [Int32] = []
     var threshold: [Double] = []
     var left: [Int32] = []
@@ -111,6 +130,17 @@ struct IsolationTrees: Sendable, Equatable {
     var pathLength: [Double] = []
     /// Index of each tree's root node.
     var roots: [Int32] = []
+    /// Depth of each tree's deepest leaf.
+    var depth: [Int32] = []
+    var packed: [PackedNode] = []
+
+    mutating func pack() {
+        packed = feature.indices.map { i in
+            feature[i] < 0
+                ? PackedNode(threshold: .infinity, feature: 0, left: Int32(i))
+                : PackedNode(threshold: threshold[i], feature: feature[i], left: left[i])
+        }
+    }
 
     mutating func appendLeaf(size n: Int, depth: Int) -> Int32 {
         let index = Int32(feature.count)
@@ -153,27 +183,31 @@ public struct IsolationForestModel: AnomalyModel, Equatable {
         let n = table.rowCount
         let d = table.featureCount
         var sums = [Double](repeating: 0, count: n)
+        let block = 256
+        var nodes = [Int32](repeating: 0, count: block)
         table.values.withUnsafeBufferPointer { x in
-            trees.feature.withUnsafeBufferPointer { feature in
-                trees.threshold.withUnsafeBufferPointer { threshold in
-                    trees.left.withUnsafeBufferPointer { left in
-                        trees.right.withUnsafeBufferPointer { right in
-                            trees.pathLength.withUnsafeBufferPointer { pathLength in
-                                sums.withUnsafeMutableBufferPointer { sums in
-                                    // Tree-major: one tree stays in cache while every row walks it.
-                                    for root in trees.roots {
-                                        for r in 0..<n {
-                                            let row = x.baseAddress! + r * d
-                                            var node = Int(root)
-                                            var f = Int(feature[node])
-                                            while f >= 0 {
-                                                node = Int(row[f] <= threshold[node] ? left[node] : right[node])
-                                                f = Int(feature[node])
-                                            }
-                                            sums[r] += pathLength[node]
+            trees.packed.withUnsafeBufferPointer { packed in
+                trees.pathLength.withUnsafeBufferPointer { pathLength in
+                    sums.withUnsafeMutableBufferPointer { sums in
+                        nodes.withUnsafeMutableBufferPointer { nodes in
+                            // Blocks of rows stay in L1 while every tree walks them; within a block all rows
+                            // step down a tree level by level, independent loads the CPU overlaps.
+                            var start = 0
+                            while start < n {
+                                let rows = min(block, n - start)
+                                let xb = x.baseAddress! + start * d
+                                for (t, root) in trees.roots.enumerated() {
+                                    for r in 0..<rows { nodes[r] = root }
+                                    for _ in 0..<trees.depth[t] {
+                                        for r in 0..<rows {
+                                            let node = packed[Int(nodes[r])]
+                                            let value = xb[r * d + Int(node.feature)]
+                                            nodes[r] = node.left &+ (value > node.threshold ? 1 : 0)
                                         }
                                     }
+                                    for r in 0..<rows { sums[start + r] += pathLength[Int(nodes[r])] }
                                 }
+                                start += rows
                             }
                         }
                     }
