@@ -9,7 +9,8 @@ enum DetectBenchmarks {
     static let features = 8
 
     static func run() async throws {
-        print("SeismoDetect isolation forest scoring (rows/s, one core; 100 trees, psi 256, \(features) features)")
+        print(
+            "SeismoDetect isolation forest scoring (rows/s of CPU time, one core; 100 trees, psi 256, \(features) features)")
         try BLAS.setThreadCount(BLAS.scoringThreadCount)
         guard let python = ProcessRunner.which("python3") else {
             print("  skipped: python3 not on PATH")
@@ -55,18 +56,23 @@ enum DetectBenchmarks {
         print("  extended isolation forest rawScores (gemm batches of 256): \(WireBenchmarks.formatted(batched))/s")
     }
 
-    /// Rows per second of `body`: the best of three runs after a warm-up.
+    /// Rows per second of `body` in thread CPU time (a per-core figure that other load on a shared
+    /// machine distorts less than wall time): the best of five runs after a warm-up.
     static func bestRate(rows: Int, _ body: () throws -> Void) throws -> Double {
-        let clock = ContinuousClock()
         try body()
-        var best = Duration.seconds(1_000_000)
-        for _ in 0..<3 {
-            let start = clock.now
+        var best = Double.infinity
+        for _ in 0..<5 {
+            let start = threadCPUSeconds()
             try body()
-            best = min(best, clock.now - start)
+            best = min(best, threadCPUSeconds() - start)
         }
-        let seconds = Double(best.components.seconds) + Double(best.components.attoseconds) * 1e-18
-        return Double(rows) / seconds
+        return Double(rows) / best
+    }
+
+    static func threadCPUSeconds() -> Double {
+        var spec = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &spec)
+        return Double(spec.tv_sec) + Double(spec.tv_nsec) * 1e-9
     }
 
     static func readDoubles(_ url: URL) throws -> [Double] {

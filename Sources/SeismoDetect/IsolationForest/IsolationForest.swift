@@ -183,29 +183,37 @@ public struct IsolationForestModel: AnomalyModel, Equatable {
         let n = table.rowCount
         let d = table.featureCount
         var sums = [Double](repeating: 0, count: n)
-        let block = 256
-        var nodes = [Int32](repeating: 0, count: block)
+        let block = 1024
+        var nodes = [Int](repeating: 0, count: block)
+        let roots = trees.roots.map(Int.init)
+        let depths = trees.depth.map(Int.init)
         table.values.withUnsafeBufferPointer { x in
             trees.packed.withUnsafeBufferPointer { packed in
                 trees.pathLength.withUnsafeBufferPointer { pathLength in
                     sums.withUnsafeMutableBufferPointer { sums in
                         nodes.withUnsafeMutableBufferPointer { nodes in
-                            // Blocks of rows stay in L1 while every tree walks them; within a block all rows
-                            // step down a tree level by level, independent loads the CPU overlaps.
+                            // Blocks of rows stay in L1 while every tree walks them; all rows step down
+                            // a tree level by level, branch-free (leaves loop onto themselves), independent
+                            // loads the CPU overlaps.
                             var start = 0
                             while start < n {
                                 let rows = min(block, n - start)
                                 let xb = x.baseAddress! + start * d
-                                for (t, root) in trees.roots.enumerated() {
-                                    for r in 0..<rows { nodes[r] = root }
-                                    for _ in 0..<trees.depth[t] {
+                                let nb = nodes.baseAddress!
+                                let pb = packed.baseAddress!
+                                for t in 0..<roots.count {
+                                    let root = roots[t]
+                                    for r in 0..<rows { nb[r] = root }
+                                    for _ in 0..<depths[t] {
+                                        var row = xb
                                         for r in 0..<rows {
-                                            let node = packed[Int(nodes[r])]
-                                            let value = xb[r * d + Int(node.feature)]
-                                            nodes[r] = node.left &+ (value > node.threshold ? 1 : 0)
+                                            let node = pb[nb[r]]
+                                            let step = row[Int(node.feature)] > node.threshold ? 1 : 0
+                                            nb[r] = Int(node.left) &+ step
+                                            row += d
                                         }
                                     }
-                                    for r in 0..<rows { sums[start + r] += pathLength[Int(nodes[r])] }
+                                    for r in 0..<rows { sums[start + r] += pathLength[nb[r]] }
                                 }
                                 start += rows
                             }
