@@ -72,7 +72,7 @@ let package = Package(
         // Release-build benchmark harness (`make bench`).
         .executableTarget(
             name: "seismo-bench",
-            dependencies: ["SeismoCore", "SeismoWire", "SeismoKafka", "SeismoTesting"],
+            dependencies: ["SeismoCore", "SeismoWire", "SeismoKafka", "SeismoTesting", "SeismoDetect"],
             path: "Benchmarks/seismo-bench"
         ),
 
