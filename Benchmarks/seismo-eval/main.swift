@@ -25,6 +25,7 @@ var dataDir = "../shared/data/nab-dev/data"
 var resultsDir = "RESULTS"
 var detectors: [String] = []
 var settings: [(String, Double)] = []
+var debug = false
 var arguments = CommandLine.arguments.dropFirst().makeIterator()
 while let arg = arguments.next() {
     switch arg {
@@ -34,6 +35,7 @@ while let arg = arguments.next() {
         let kv = next(&arguments, "--set needs KEY=VALUE").split(separator: "=", maxSplits: 1)
         guard kv.count == 2, let v = Double(kv[1]) else { fail("--set needs KEY=VALUE with a number") }
         settings.append((String(kv[0]), v))
+    case "--debug": debug = true
     case "-h", "--help":
         print("usage: seismo-eval [DATA_DIR] [--results DIR] [--detector seasonal|seasonal-band]... [--set KEY=VALUE]...")
         exit(0)
@@ -44,7 +46,7 @@ while let arg = arguments.next() {
 }
 if detectors.isEmpty { detectors = ["seasonal", "seasonal-band"] }
 
-let data = dataDir, results = resultsDir, overrides = settings
+let data = dataDir, results = resultsDir, overrides = settings, details = debug
 
 func runner(for detector: String) -> NABRunner {
     var r = NABRunner()
@@ -91,9 +93,17 @@ for detector in detectors {
         do {
             let text = try String(contentsOfFile: data + "/" + rel, encoding: .utf8)
             let series = try NABSeries(csv: text)
-            let scores = r.scores(times: series.times, values: series.values)
-            var out = "timestamp,anomaly_score\n"
-            for (stamp, s) in zip(series.timestamps, scores) { out += "\(stamp),\(s)\n" }
+            let (scores, points) = r.run(times: series.times, values: series.values)
+            var out = details ? "timestamp,anomaly_score,value,yhat,yhat_lower,yhat_upper,score\n" : "timestamp,anomaly_score\n"
+            for i in scores.indices {
+                out += "\(series.timestamps[i]),\(scores[i])"
+                if details, let p = points[i] {
+                    out += ",\(p.value),\(p.forecast.yhat),\(p.forecast.yhatLower),\(p.forecast.yhatUpper),\(p.score)"
+                } else if details {
+                    out += ",\(series.values[i]),,,,"
+                }
+                out += "\n"
+            }
             let path = results + "/" + detector + "/" + rel
             try fm.createDirectory(
                 atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)

@@ -85,7 +85,13 @@ public struct NABRunner: Sendable {
     /// NAB scores in [0, 1], one per row; probation rows score 0. Never throws: a series whose
     /// probation period cannot be fitted scores 0 until a fit on later past data succeeds.
     public func scores(times: [Double], values: [Double]) -> [Double] {
+        run(times: times, values: values).scores
+    }
+
+    /// `scores(times:values:)` together with each scored row's forecast point (nil during probation).
+    public func run(times: [Double], values: [Double]) -> (scores: [Double], points: [SeasonalScoredPoint?]) {
         let n = min(times.count, values.count)
+        var points = [SeasonalScoredPoint?](repeating: nil, count: n)
         var out = [Double](repeating: 0, count: n)
         let probation = Self.probationLength(rowCount: n)
         var transform = NABScoreTransform(configuration: self.transform)
@@ -107,8 +113,9 @@ public struct NABRunner: Sendable {
                 tracker = fit(upTo: i)
             }
             guard let point = tracker?.update(time: times[i], value: values[i]) else { continue }
+            points[i] = point
             out[i] = transform.next(point.score)
         }
-        return out
+        return (out, points)
     }
 }

@@ -57,7 +57,9 @@ enum PeriodDetection {
             // A multiple of a kept period must correlate clearly better to add structure of its own.
             let base = zip(found, strength).filter { (candidate / $0.0 - (candidate / $0.0).rounded()).magnitude < 0.01 }
                 .map(\.1).max() ?? -1
-            if best >= threshold && best >= base + 0.1 {
+            // A true period peaks: the series half a period on correlates clearly less.
+            let half = acf(max(1, Int((lag / 2).rounded())))
+            if best >= threshold && best >= base + 0.1 && best >= half + 0.2 {
                 found.append(candidate)
                 strength.append(best)
             }

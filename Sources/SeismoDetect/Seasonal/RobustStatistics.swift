@@ -20,8 +20,12 @@ enum Robust {
     }
 
     /// Normal-consistent median absolute deviation around the median (1.4826 · MAD), or nil.
+    /// When more than half the values are equal (MAD 0), the mean absolute deviation stands in.
     static func scale(_ values: [Double]) -> Double? {
         guard let m = median(values) else { return nil }
-        return median(values.map { abs($0 - m) }).map { 1.4826 * $0 }
+        let deviations = values.filter(\.isFinite).map { abs($0 - m) }
+        guard let mad = median(deviations) else { return nil }
+        if mad > 0 { return 1.4826 * mad }
+        return 1.2533 * deviations.reduce(0, +) / Double(deviations.count)
     }
 }

@@ -19,7 +19,7 @@ public struct SeasonalConfiguration: Sendable, Equatable {
     /// Half-width of the prediction band, in robust residual standard deviations.
     public var bandWidth: Double = 3
     /// Iteratively reweighted least-squares passes (Huber first, then bisquare).
-    public var robustIterations: Int = 8
+    public var robustIterations: Int = 12
     /// Online smoothing of the level correction, the per-phase correction and the residual scale.
     public var levelSmoothing: Double = 0.05
     public var seasonalSmoothing: Double = 0.1
@@ -174,7 +174,7 @@ public struct SeasonalForecaster: Sendable {
             }
         }
 
-        // IRLS: start from the median, Huber passes, then bisquare passes.
+        // IRLS: ordinary least squares first, then Huber passes, then bisquare passes.
         var coefficients = [Double](repeating: 0, count: columns)
         coefficients[0] = Robust.median(y)!
         var weights = [Double](repeating: 1, count: n)
@@ -182,7 +182,7 @@ public struct SeasonalForecaster: Sendable {
         let passes = max(1, configuration.robustIterations)
         for pass in 0..<passes {
             let s = max(Robust.scale(residuals) ?? 0, scaleFloor)
-            for i in 0..<n {
+            for i in 0..<n where pass > 0 {
                 let u = abs(residuals[i]) / s
                 if pass < passes / 2 {
                     weights[i] = u <= 1.345 ? 1 : 1.345 / u

@@ -19,8 +19,26 @@ public struct SeasonalTracker: Sendable {
         self.scale = model.residualScale
         self.forecaster = SeasonalForecaster(configuration: model.configuration)
         (phase, phasePeriod) = Self.phaseBins(model)
-        let keep = max(0, model.configuration.refitWindow)
-        self.history = Array(history.filter { $0.time.isFinite && $0.value.isFinite }.suffix(keep))
+        let usable = history.filter { $0.time.isFinite && $0.value.isFinite }
+        self.history = Array(usable.suffix(max(0, model.configuration.refitWindow)))
+        seedPhase(from: usable)
+    }
+
+    /// Starts the per-phase correction at the median residual of each phase bin (bins seen at
+    /// least twice): a median seasonal profile on top of the Fourier fit, for shapes (steps,
+    /// square waves) that a few harmonics cannot follow.
+    private mutating func seedPhase(from history: some Collection<(time: Double, value: Double)>) {
+        guard !phase.isEmpty, !history.isEmpty else { return }
+        var residuals = [[Double]](repeating: [], count: phase.count)
+        for p in history {
+            if let b = bin(p.time) { residuals[b].append(p.value - model.baseline(at: p.time)) }
+        }
+        var all: [Double] = []
+        for b in phase.indices {
+            phase[b] = residuals[b].count >= 2 ? Robust.median(residuals[b]) ?? 0 : 0
+            all += residuals[b].map { $0 - phase[b] }
+        }
+        if let s = Robust.scale(all) { scale = max(min(scale, s), model.scaleFloor) }
     }
 
     private static func phaseBins(_ model: SeasonalModel) -> ([Double], Double) {
@@ -81,12 +99,14 @@ public struct SeasonalTracker: Sendable {
         guard recent.count >= 8,
             let refitted = try? forecaster.fit(times: recent.map(\.time), values: recent.map(\.value))
         else { return }
+        let kept = scale
         model = refitted
         (phase, phasePeriod) = Self.phaseBins(refitted)
+        seedPhase(from: recent)
         // Carry the current level over: the robust fit may treat a recent shift as outliers.
         let tail = recent.suffix(max(8, Int(1 / max(model.configuration.levelSmoothing, 1e-3))))
-        level = Robust.median(tail.map { $0.value - refitted.baseline(at: $0.time) }) ?? 0
-        scale = max(refitted.residualScale, scale * 0.5, refitted.scaleFloor)
+        level = Robust.median(tail.map { p in p.value - refitted.baseline(at: p.time) - (bin(p.time).map { phase[$0] } ?? 0) }) ?? 0
+        scale = max(kept, refitted.scaleFloor)
     }
 
     /// The first time after `time` at which the forecast (linear trend, seasonality and the
