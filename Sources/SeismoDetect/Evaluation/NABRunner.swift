@@ -74,6 +74,7 @@ public struct NABRunner: Sendable {
         var c = SeasonalConfiguration()
         c.refitInterval = 500
         c.refitWindow = 4_000
+        c.updateClip = 4
         return c
     }
 

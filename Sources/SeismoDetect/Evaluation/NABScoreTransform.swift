@@ -13,17 +13,19 @@ import Darwin
 public struct NABScoreTransform: Sendable {
     public struct Configuration: Sendable, Equatable {
         public var shortWindow = 5
+        /// A second, longer averaging window for slow, sustained deviations (0: off).
+        public var longWindow = 0
         public var historyLength = 3_000
         /// Weight of the likelihood term against the squashed score (0: squash only, 1: likelihood only).
         public var likelihoodWeight = 0.5
         public var alarmLevel = 0.5
-        public var suppression = 300
+        public var suppression = 100
         public init() {}
     }
 
     public var configuration: Configuration
-    private var recent: [Double] = []
-    private var averages: [Double] = []
+    private var short = Likelihood()
+    private var long = Likelihood()
     private var sinceAlarm = Int.max
 
     public init(configuration: Configuration = Configuration()) {
@@ -52,9 +54,23 @@ public struct NABScoreTransform: Sendable {
     }
 
     private mutating func likelihood(_ s: Double) -> Double {
+        let a = short.next(s, window: configuration.shortWindow, history: configuration.historyLength)
+        guard configuration.longWindow > 1 else { return a }
+        return max(a, long.next(s, window: configuration.longWindow, history: configuration.historyLength))
+    }
+}
+
+/// Gaussian tail probability of the current moving average against past moving averages, log-scaled to [0, 1].
+private struct Likelihood: Sendable {
+    var recent: [Double] = []
+    var sum = 0.0
+    var averages: [Double] = []
+
+    mutating func next(_ s: Double, window: Int, history: Int) -> Double {
         recent.append(s)
-        if recent.count > configuration.shortWindow { recent.removeFirst() }
-        let average = recent.reduce(0, +) / Double(recent.count)
+        sum += s
+        if recent.count > max(window, 1) { sum -= recent.removeFirst() }
+        let average = sum / Double(recent.count)
         let n = averages.count
         var result = 0.0
         if n >= 20 {
@@ -65,7 +81,7 @@ public struct NABScoreTransform: Sendable {
             result = min(max(log(max(tail, 1e-300)) / log(1e-5), 0), 1)
         }
         averages.append(average)
-        if averages.count > configuration.historyLength { averages.removeFirst(averages.count - configuration.historyLength) }
+        if averages.count > history { averages.removeFirst(averages.count - history) }
         return result
     }
 }

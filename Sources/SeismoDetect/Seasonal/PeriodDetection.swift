@@ -17,11 +17,15 @@ enum PeriodDetection {
             let i = Int(((t - origin) / step).rounded())
             if i >= 0, i < length { grid[i] = y }
         }
-        // Robust detrend: median first difference as slope, then centre and winsorise.
-        var diffs: [Double] = []
-        diffs.reserveCapacity(length)
-        for i in 1..<length where grid[i].isFinite && grid[i - 1].isFinite { diffs.append(grid[i] - grid[i - 1]) }
-        let slope = Robust.median(diffs) ?? 0
+        // Robust detrend (Tukey's resistant line): slope between the medians of the outer thirds.
+        let third = length / 3
+        var slope = 0.0
+        if third >= 1 {
+            let early = Array(grid[..<third]), late = Array(grid[(length - third)...])
+            if let a = Robust.median(early), let b = Robust.median(late) {
+                slope = (b - a) / Double(length - third)
+            }
+        }
         for i in 0..<length where grid[i].isFinite { grid[i] -= slope * Double(i) }
         guard let centre = Robust.median(grid), let spread = Robust.scale(grid), spread > 0 else { return [] }
         let clip = 4 * spread

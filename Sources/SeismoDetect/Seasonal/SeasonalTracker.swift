@@ -52,7 +52,8 @@ public struct SeasonalTracker: Sendable {
         guard !phase.isEmpty, time.isFinite else { return nil }
         var x = ((time - model.origin) / phasePeriod).truncatingRemainder(dividingBy: 1)
         if x < 0 { x += 1 }
-        return min(Int(x * Double(phase.count)), phase.count - 1)
+        // Nearest bin, so samples on the grid never straddle a bin edge through rounding.
+        return Int((x * Double(phase.count)).rounded()) % phase.count
     }
 
     /// The expected value and band at `time`, given everything seen so far.
