@@ -70,6 +70,7 @@ func runner(for detector: String) -> NABRunner {
         case "refitInterval": r.seasonal.refitInterval = Int(value)
         case "refitWindow": r.seasonal.refitWindow = Int(value)
         case "shortWindow": r.transform.shortWindow = Int(value)
+        case "warmup": r.transform.warmup = Int(value)
         case "longWindow": r.transform.longWindow = Int(value)
         case "historyLength": r.transform.historyLength = Int(value)
         case "likelihoodWeight": r.transform.likelihoodWeight = value

@@ -15,11 +15,13 @@ public struct NABScoreTransform: Sendable {
         public var shortWindow = 5
         /// A second, longer averaging window for slow, sustained deviations (0: off).
         public var longWindow = 0
-        public var historyLength = 3_000
+        public var historyLength = 8_000
         /// Weight of the likelihood term against the squashed score (0: squash only, 1: likelihood only).
         public var likelihoodWeight = 0.5
         public var alarmLevel = 0.5
         public var suppression = 100
+        /// Outputs held at 0 at the start, while the score distribution settles out of sample.
+        public var warmup = 150
         public init() {}
     }
 
@@ -27,6 +29,7 @@ public struct NABScoreTransform: Sendable {
     private var short = Likelihood()
     private var long = Likelihood()
     private var sinceAlarm = Int.max
+    private var emitted = 0
 
     public init(configuration: Configuration = Configuration()) {
         self.configuration = configuration
@@ -45,6 +48,8 @@ public struct NABScoreTransform: Sendable {
         let w = min(max(configuration.likelihoodWeight, 0), 1)
         var out = (1 - w) * squashed + w * l
         out = out.isFinite ? min(max(out, 0), 1) : 0
+        emitted += 1
+        if emitted <= configuration.warmup { return 0 }
         if sinceAlarm < configuration.suppression {
             sinceAlarm += 1
             return 0
