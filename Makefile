@@ -7,7 +7,7 @@ APT_DEPS   := pkg-config librdkafka-dev libopenblas-dev libsqlite3-dev kcat prot
 BIN_DEBUG   = $(shell $(SWIFT) build --show-bin-path)
 BIN_RELEASE = $(shell $(SWIFT) build -c release --show-bin-path)
 
-.PHONY: all deps build test demo bench clean proto
+.PHONY: all deps build test demo bench clean proto eval-nab
 
 all: build
 
@@ -18,7 +18,7 @@ deps:
 	  echo "Installing Debian packages:$$missing"; \
 	  $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	fi
-	@python3 -c "import jsonschema" 2>/dev/null || python3 -m pip install -q jsonschema
+	@python3 -c "import jsonschema, sklearn, numpy" 2>/dev/null || python3 -m pip install -q jsonschema scikit-learn numpy
 
 build: deps
 	$(SWIFT) build
@@ -37,6 +37,20 @@ demo: deps
 bench: deps
 	$(SWIFT) build -c release --product seismo-bench
 	$(BIN_RELEASE)/seismo-bench
+
+NAB_DEV       ?= ../shared/data/nab-dev
+NAB_DETECTORS ?= seasonal seasonal-band
+
+## eval-nab: release build; scores each univariate detector on the NAB dev subset
+## (trained on each series' probation period, then scored causally).
+eval-nab: deps
+	$(SWIFT) build -c release --product seismo-eval
+	rm -rf RESULTS
+	$(BIN_RELEASE)/seismo-eval $(NAB_DEV)/data --results RESULTS $(addprefix --detector ,$(NAB_DETECTORS))
+	@for d in $(NAB_DETECTORS); do \
+	  python3 ../shared/eval/nab_score.py --data $(NAB_DEV)/data --labels $(NAB_DEV)/windows.json \
+	    --results RESULTS --detector $$d || exit 1; \
+	done
 
 ## proto: regenerate the committed protobuf code (needs protoc-gen-swift on PATH).
 proto:

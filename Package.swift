@@ -75,6 +75,12 @@ let package = Package(
             dependencies: ["SeismoCore", "SeismoWire", "SeismoKafka", "SeismoTesting", "SeismoDetect"],
             path: "Benchmarks/seismo-bench"
         ),
+        // NAB evaluation: writes causal anomaly scores per series (`make eval-nab`).
+        .executableTarget(
+            name: "seismo-eval",
+            dependencies: ["SeismoDetect", "SeismoCore"],
+            path: "Benchmarks/seismo-eval"
+        ),
 
         .testTarget(name: "SeismoCoreTests", dependencies: ["SeismoCore"]),
         .testTarget(name: "SeismoWireTests", dependencies: ["SeismoWire", "SeismoTesting"]),

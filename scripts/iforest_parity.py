@@ -19,7 +19,11 @@ import numpy as np
 from sklearn.ensemble import IsolationForest
 from sklearn.metrics import roc_auc_score
 
-NAB = "/work/shared/data/nab-dev"
+# The shared NAB development subset sits beside the repository (../shared).
+NAB = os.environ.get(
+    "SEISMO_NAB_DEV",
+    os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "data", "nab-dev"),
+)
 
 
 def blob(rng):

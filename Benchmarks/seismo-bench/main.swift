@@ -2,3 +2,4 @@
 print("seismo-bench (release build)\n")
 WireBenchmarks.run()
 try await KafkaBenchmarks.run()
+try await DetectBenchmarks.run()
