@@ -111,21 +111,39 @@ struct SignalDecoderTests {
         #expect(decoder.statistics.entries == 2)
     }
 
-    @Test("entries with the same hash are told apart by their bytes")
+    @Test("label sets with the same hash are told apart by their string ids")
     func forcedCollision() {
-        // Payload: packed refs [1, 2] then [1, 3]; symbols 1 = "a", 2 = "b", 3 = "c".
-        let payload: [UInt8] = [1, 2, 1, 3, 0x61, 0x62, 0x63]
-        let symbols: [Range<Int>] = [0..<0, 4..<5, 5..<6, 6..<7]
+        let ab: [Int32] = [1, 2]
+        let ac: [Int32] = [1, 3]
+        var cache = LabelCache(capacity: 10, byteCapacity: 1_000, seed: 1)
+        ab.withUnsafeBufferPointer { ab in
+            ac.withUnsafeBufferPointer { ac in
+                let abLabels: Labels = ["a": "b"]
+                let acLabels: Labels = ["a": "c"]
+                cache.insert(abLabels, hash: 42, key: ab)
+                #expect(cache.find(hash: 42, key: ac) == nil)
+                cache.insert(acLabels, hash: 42, key: ac)
+                #expect(cache.find(hash: 42, key: ab) == abLabels)
+                #expect(cache.find(hash: 42, key: ac) == acLabels)
+                #expect(cache.count == 2)
+            }
+        }
+    }
+
+    @Test("strings with the same hash are told apart by their bytes")
+    func forcedStringCollision() {
+        let payload: [UInt8] = Array("abcab".utf8)
         var cache = LabelCache(capacity: 10, byteCapacity: 1_000, seed: 1)
         payload.withUnsafeBufferPointer { payload in
-            let ab: Labels = ["a": "b"]
-            let ac: Labels = ["a": "c"]
-            cache.insert(ab, hash: 42, keyLength: 4, refs: 0..<2, symbols: symbols, payload: payload)
-            #expect(cache.find(hash: 42, keyLength: 4, refs: 2..<4, symbols: symbols, payload: payload) == nil)
-            cache.insert(ac, hash: 42, keyLength: 4, refs: 2..<4, symbols: symbols, payload: payload)
-            #expect(cache.find(hash: 42, keyLength: 4, refs: 0..<2, symbols: symbols, payload: payload) == ab)
-            #expect(cache.find(hash: 42, keyLength: 4, refs: 2..<4, symbols: symbols, payload: payload) == ac)
-            #expect(cache.count == 2)
+            let ab = UnsafeBufferPointer(rebasing: payload[0..<2])
+            let bc = UnsafeBufferPointer(rebasing: payload[1..<3])
+            let ab2 = UnsafeBufferPointer(rebasing: payload[3..<5])
+            guard case .inserted(let first) = cache.intern(ab, hash: 7) else { Issue.record("not inserted"); return }
+            guard case .inserted(let second) = cache.intern(bc, hash: 7) else { Issue.record("not inserted"); return }
+            #expect(first != second)
+            guard case .found(let again) = cache.intern(ab2, hash: 7) else { Issue.record("not found"); return }
+            #expect(again == first)
+            #expect(cache.strings == ["ab", "bc"])
         }
     }
 
