@@ -147,6 +147,72 @@ struct SignalDecoderTests {
         }
     }
 
+    // MARK: Repeated string tables and field order
+
+    @Test("records that repeat the previous string table (with other series, extra symbols, or a table prefix) decode like SignalCodec.decode")
+    func repeatedTables() throws {
+        let symbols = ["", "__name__", "up", "job", "api", "node", "ünïcode"]
+        let records = [
+            try message(symbols: symbols, series: [([1, 2, 3, 4], [1]), ([1, 2, 3, 6], [2])]),
+            try message(symbols: symbols, series: [([1, 2, 3, 5], [3])]),
+            try message(symbols: symbols + ["extra"], series: [([1, 2, 3, 7], [4]), ([1, 2, 3, 6], [5])]),
+            try message(symbols: symbols + ["extra"], series: [([1, 2, 3, 7], [6])]),
+            try message(symbols: Array(symbols.prefix(5)), series: [([1, 2, 3, 4], [7])]),
+            try message(symbols: symbols, series: [([1, 2, 3, 9], [8])]),
+            try message(symbols: symbols, series: [([3, 4, 1, 2], [9])]),
+            try message(symbols: symbols, series: [([1, 2, 3, 4], [10])]),
+        ]
+        var decoder = SignalDecoder()
+        for _ in 0..<3 {
+            for bytes in records { #expect(decode(&decoder, bytes) == reference(bytes)) }
+        }
+        #expect(decoder.statistics.hits > 0)
+        // A repeated table after a clear maps to fresh string ids.
+        decoder.removeAllCachedLabels()
+        for bytes in records { #expect(decode(&decoder, bytes) == reference(bytes)) }
+    }
+
+    @Test("a payload whose version is not first, or whose symbols follow series, decodes as protobuf merges it")
+    func otherFieldOrders() throws {
+        let batch = SignalGenerator(seed: 5).batch(series: 20, points: 3)
+        let bytes = SignalCodec.encode(batch)
+        #expect(Array(bytes.prefix(2)) == [0x08, 0x01])
+        let versionLast = Array(bytes.dropFirst(2)) + [0x08, 0x01]
+        var decoder = SignalDecoder()
+        for _ in 0..<2 {
+            #expect(try decoder.decode(versionLast) == batch)
+            #expect(try SignalCodec.decode(versionLast) == batch)
+        }
+        // Two messages concatenated are one merged message: the second table follows the
+        // first one's series.
+        let other = SignalCodec.encode(SignalGenerator(seed: 6).batch(series: 5, points: 1))
+        let merged = bytes + other
+        for _ in 0..<2 { #expect(decode(&decoder, merged) == reference(merged)) }
+        let expected = try Seismo_Wire_V1_SignalBatch(serializedBytes: merged)
+        #expect(expected.symbols.count > 0)
+        if case .batch(let decoded) = reference(merged) {
+            #expect(decoded.series.count == expected.series.count)
+        } else {
+            Issue.record("the merged payload did not decode")
+        }
+    }
+
+    @Test("a record that repeats the previous table but is damaged after it throws SignalCodec.decode's error")
+    func damagedAfterRepeatedTable() throws {
+        let batch = SignalGenerator(seed: 7).batch(series: 30, points: 1)
+        let bytes = SignalCodec.encode(batch)
+        var decoder = SignalDecoder()
+        _ = try decoder.decode(bytes)
+        for cut in stride(from: bytes.count - 1, to: bytes.count / 2, by: -7) {
+            let truncated = Array(bytes.prefix(cut))
+            #expect(decode(&decoder, truncated) == reference(truncated))
+            var flipped = bytes
+            flipped[cut] ^= 0x5A
+            #expect(decode(&decoder, flipped) == reference(flipped))
+            #expect(try decoder.decode(bytes) == batch)
+        }
+    }
+
     // MARK: Bounds
 
     @Test("the cache never holds more than cacheCapacity label sets; when full it clears and refills")
