@@ -84,9 +84,11 @@ struct BatchReader {
         let caching = cache.isEnabled
         var inBody = false
         var materializedAll = false
-        var series: [(labels: Labels, start: Int, end: Int)] = []
+        var seriesLabels: [Labels] = []
+        var seriesEnds: [Int] = []
         // Every series takes at least 2 bytes, every sample at least 8 (its value).
-        series.reserveCapacity(buffer.count / 16)
+        seriesLabels.reserveCapacity(buffer.count / 16)
+        seriesEnds.reserveCapacity(buffer.count / 16)
         timestamps.reserveCapacity(buffer.count / 8)
         values.reserveCapacity(buffer.count / 8)
         var tableStart = -1
@@ -124,9 +126,8 @@ struct BatchReader {
                     inBody = true
                 }
                 try reader.expect(wireType, .lengthDelimited, field: field)
-                let start = timestamps.count
-                let labels = try decodeSeries(try reader.lengthDelimited())
-                series.append((labels, start, timestamps.count))
+                seriesLabels.append(try decodeSeries(try reader.lengthDelimited()))
+                seriesEnds.append(timestamps.count)
             case BatchField.logs, BatchField.spans:
                 if !inBody {
                     guard !symbolFlags.isEmpty else { return nil }
@@ -147,9 +148,9 @@ struct BatchReader {
                 try reader.skip(wireType: wireType)
             }
         }
-        if !series.isEmpty, symbolFlags.isEmpty { return nil }
+        if !seriesLabels.isEmpty, symbolFlags.isEmpty { return nil }
         if caching { rememberTable(tableStart..<max(tableStart, tableEnd), contiguous: tableContiguous) }
-        makeSeries(series, into: &batch)
+        makeSeries(seriesLabels, ends: seriesEnds, into: &batch)
         return batch
     }
 
@@ -223,13 +224,16 @@ struct BatchReader {
 
     /// The batch's series, as views of the batch columns. Views are made only now: a view
     /// made earlier would make the next append to the columns copy them.
-    private func makeSeries(_ series: [(labels: Labels, start: Int, end: Int)], into batch: inout SignalBatch) {
-        batch.series.reserveCapacity(series.count)
-        for (labels, start, end) in series {
+    private func makeSeries(_ labels: [Labels], ends: [Int], into batch: inout SignalBatch) {
+        batch.series.reserveCapacity(labels.count)
+        var start = 0
+        for index in labels.indices {
+            let end = ends[index]
             batch.series.append(
                 SeriesSamples(
-                    labels: labels, timestamps: SampleColumn(timestamps[start..<end]),
+                    labels: labels[index], timestamps: SampleColumn(timestamps[start..<end]),
                     values: SampleColumn(values[start..<end])))
+            start = end
         }
     }
 
@@ -304,8 +308,10 @@ struct BatchReader {
         }
 
         // Pass 3: series, logs, spans.
-        var series: [(labels: Labels, start: Int, end: Int)] = []
-        series.reserveCapacity(seriesCount)
+        var seriesLabels: [Labels] = []
+        var seriesEnds: [Int] = []
+        seriesLabels.reserveCapacity(seriesCount)
+        seriesEnds.reserveCapacity(seriesCount)
         if seriesCount > 0 {
             // Every sample takes at least 8 bytes (its value), so this bounds the count.
             timestamps.reserveCapacity(buffer.count / 8)
@@ -319,9 +325,8 @@ struct BatchReader {
             switch field {
             case BatchField.series:
                 try reader.expect(wireType, .lengthDelimited, field: field)
-                let start = timestamps.count
-                let labels = try decodeSeries(try reader.lengthDelimited())
-                series.append((labels, start, timestamps.count))
+                seriesLabels.append(try decodeSeries(try reader.lengthDelimited()))
+                seriesEnds.append(timestamps.count)
             case BatchField.logs:
                 try reader.expect(wireType, .lengthDelimited, field: field)
                 batch.logs.append(try decodeLog(try reader.lengthDelimited()))
@@ -332,7 +337,7 @@ struct BatchReader {
                 try reader.skip(wireType: wireType)
             }
         }
-        makeSeries(series, into: &batch)
+        makeSeries(seriesLabels, ends: seriesEnds, into: &batch)
         return batch
     }
 
@@ -396,7 +401,7 @@ struct BatchReader {
         }
         if cache.isEnabled {
             if let packedLabels {
-                return try cachedLabels(packed: packedLabels, count: reader.varintCount(packedLabels), at: range.lowerBound)
+                return try cachedLabels(packed: packedLabels, at: range.lowerBound)
             }
             // Labels spread over several fields or not packed (valid protobuf, but no
             // writer we know does it): not cached.
@@ -547,49 +552,51 @@ struct BatchReader {
     /// The labels of the `refCount` references packed in `packed`: from the cache when
     /// their strings are there, otherwise built by `makeLabels` (which validates, and
     /// throws for malformed references exactly as without a cache) and then cached.
-    private mutating func cachedLabels(packed: Range<Int>, count refCount: Int, at offset: Int)
-        throws(WireError) -> Labels
-    {
-        try withUnsafeTemporaryAllocation(of: Int32.self, capacity: max(refCount, 1)) { key in
-            Result { () throws(WireError) in try cachedLabels(packed: packed, count: refCount, at: offset, key: key) }
-        }.get()
-    }
-
-    /// `cachedLabels`, with room in `key` for `refCount` ids.
-    private mutating func cachedLabels(
-        packed: Range<Int>, count refCount: Int, at offset: Int, key: UnsafeMutableBufferPointer<Int32>
-    ) throws(WireError) -> Labels {
-        var hash: UInt64 = 0
-        var length = 0
-        var valid = refCount % 2 == 0
-        var cacheable = valid
-        if valid {
-            // A clear while interning invalidates the ids gathered so far: start again
-            // once; a series whose strings alone fill the cache is not cached.
-            for attempt in 0..<2 {
-                let clears = cache.clears
-                (hash, length, valid, cacheable) = keyOf(packed, into: key)
-                if cache.clears == clears { break }
-                for index in symbolIDs.indices { symbolIDs[index] = -1 }
-                if attempt == 1 { cacheable = false }
-            }
+    private mutating func cachedLabels(packed: Range<Int>, at offset: Int) throws(WireError) -> Labels {
+        // Every reference takes at least one byte. The key lives on the stack; a miss
+        // (rare in a steady stream) builds it again to insert it.
+        let capacity = max(packed.count, 1)
+        let (found, lookup) = withUnsafeTemporaryAllocation(of: Int32.self, capacity: capacity) { key in
+            let lookup = cacheKey(packed, into: key)
+            guard lookup.cacheable else { return (Labels?.none, lookup) }
+            return (cache.find(hash: lookup.hash, key: UnsafeBufferPointer(rebasing: key[0..<lookup.length])), lookup)
         }
-        let ids = UnsafeBufferPointer(rebasing: key[0..<length])
-        if cacheable, let labels = cache.find(hash: hash, key: ids) { return labels }
-        if !cacheable, valid { cache.misses += 1 }
+        if let found { return found }
+        if !lookup.cacheable, lookup.valid { cache.misses += 1 }
         // A miss, or malformed references. `makeLabels` reads the symbols up to the first
         // reference out of range.
         let symbolCount = UInt64(symbols.count)
         var scan = ProtoReader(buffer, range: packed)
         while !scan.isAtEnd, let ref = try? scan.varint(), ref < symbolCount { materialize(Int(ref)) }
         var source = PackedRefs(reader: ProtoReader(buffer, range: packed))
-        let labels = try makeLabels(&source, count: refCount, at: offset)
-        if cacheable {
-            let clears = cache.clears
-            cache.insert(labels, hash: hash, key: ids)
-            if cache.clears != clears { for index in symbolIDs.indices { symbolIDs[index] = -1 } }
+        let labels = try makeLabels(&source, count: scan.varintCount(packed), at: offset)
+        if lookup.cacheable {
+            withUnsafeTemporaryAllocation(of: Int32.self, capacity: capacity) { key in
+                let again = cacheKey(packed, into: key)
+                guard again.cacheable, again.hash == lookup.hash, again.length == lookup.length else { return }
+                let clears = cache.clears
+                cache.insert(labels, hash: again.hash, key: UnsafeBufferPointer(rebasing: key[0..<again.length]))
+                if cache.clears != clears { for index in symbolIDs.indices { symbolIDs[index] = -1 } }
+            }
         }
         return labels
+    }
+
+    /// The cache key of the references packed in `packed`, in `key`: `valid` is false for
+    /// malformed references, `cacheable` also when a string could not be interned.
+    private mutating func cacheKey(_ packed: Range<Int>, into key: UnsafeMutableBufferPointer<Int32>)
+        -> (hash: UInt64, length: Int, valid: Bool, cacheable: Bool)
+    {
+        // A clear while interning invalidates the ids gathered so far: start again once;
+        // a series whose strings alone fill the cache is not cached.
+        for attempt in 0..<2 {
+            let clears = cache.clears
+            let lookup = keyOf(packed, into: key)
+            if cache.clears == clears { return lookup }
+            for index in symbolIDs.indices { symbolIDs[index] = -1 }
+            if attempt == 1 { return (lookup.hash, lookup.length, lookup.valid, false) }
+        }
+        return (0, 0, false, false)
     }
 
     /// Reads the references packed in `packed` into `key` as string ids, interning the
@@ -603,11 +610,13 @@ struct BatchReader {
         var hash: UInt64 = 0
         var length = 0
         var cacheable = true
+        var refCount = 0
         var scan = ProtoReader(buffer, range: packed)
         while !scan.isAtEnd {
             guard let ref = try? scan.varint(), ref < symbolCount, length < key.count else {
                 return (0, 0, false, false)
             }
+            refCount += 1
             var id = symbolIDs[Int(ref)]
             if id < 0 {
                 id = intern(Int(ref))
@@ -620,6 +629,7 @@ struct BatchReader {
             key[length] = id
             length += 1
         }
+        guard refCount % 2 == 0 else { return (0, 0, false, false) }
         return (hash, length, true, cacheable)
     }
 
