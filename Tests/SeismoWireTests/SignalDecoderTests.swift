@@ -161,6 +161,11 @@ struct SignalDecoderTests {
             try message(symbols: symbols, series: [([1, 2, 3, 9], [8])]),
             try message(symbols: symbols, series: [([3, 4, 1, 2], [9])]),
             try message(symbols: symbols, series: [([1, 2, 3, 4], [10])]),
+            // Same table, same position, references now invalid: duplicate name, odd count, out of range.
+            try message(symbols: symbols, series: [([1, 2, 1, 2], [11])]),
+            try message(symbols: symbols, series: [([1, 2, 3], [12])]),
+            try message(symbols: symbols, series: [([1, 2, 3, 40], [13])]),
+            try message(symbols: symbols, series: [([1, 2, 3, 4], [14])]),
         ]
         var decoder = SignalDecoder()
         for _ in 0..<3 {

@@ -33,6 +33,12 @@ struct BatchReader {
     private var symbolIDs: [Int32] = []
     /// Whether this record's string table is the previous record's (`reusePreviousTable`).
     private var reusedTable = false
+    /// With an enabled cache: series read so far (with packed labels), and the first
+    /// ones' label reference bytes and labels (see `rememberSeries`).
+    private var seriesIndex = 0
+    private var memoRefs: [UInt8] = []
+    private var memoEnds: [Int] = []
+    private var memoLabels: [Labels] = []
     private var refs: [UInt64] = []
     /// Sample columns of all series in the batch; each series is a view of a range.
     private var timestamps: [Int64] = []
@@ -64,6 +70,10 @@ struct BatchReader {
         symbolRanges.removeAll(keepingCapacity: true)
         symbolIDs.removeAll(keepingCapacity: true)
         reusedTable = false
+        seriesIndex = 0
+        memoRefs.removeAll()
+        memoEnds.removeAll()
+        memoLabels.removeAll()
         refs.removeAll(keepingCapacity: true)
         timestamps.removeAll(keepingCapacity: true)
         values.removeAll(keepingCapacity: true)
@@ -182,6 +192,33 @@ struct BatchReader {
         return start + table.count
     }
 
+    /// The labels of the previous record's series `index`, when its label references were
+    /// these same bytes: with the same string table, the same references name the same
+    /// strings, so they decode to the same (already validated) labels.
+    @inline(__always)
+    private func previousSeriesLabels(_ index: Int, packed: Range<Int>) -> Labels? {
+        guard index < cache.previousSeriesLabels.count else { return nil }
+        let start = index == 0 ? 0 : cache.previousSeriesEnds[index - 1]
+        let end = cache.previousSeriesEnds[index]
+        guard end - start == packed.count else { return nil }
+        let equal = cache.previousSeriesRefs.withUnsafeBytes { refs in
+            memcmp(buffer.baseAddress! + packed.lowerBound, refs.baseAddress! + start, packed.count) == 0
+        }
+        return equal ? cache.previousSeriesLabels[index] : nil
+    }
+
+    /// Notes series labels and their reference bytes, for the next record's
+    /// `previousSeriesLabels` (kept only if this record is read in one pass, and its
+    /// series, in order, are the first ones of the record: a series with labels spread
+    /// over several fields stops the list).
+    @inline(__always)
+    private mutating func rememberSeries(_ packed: Range<Int>, _ labels: Labels) {
+        guard memoLabels.count == seriesIndex - 1 else { return }
+        memoRefs.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[packed]))
+        memoEnds.append(memoRefs.count)
+        memoLabels.append(labels)
+    }
+
     /// Keeps this record's string table (its bytes, the symbols' ranges within them and
     /// their string ids) for `reusePreviousTable`, when its symbol fields were consecutive.
     private mutating func rememberTable(_ table: Range<Int>, contiguous: Bool) {
@@ -189,8 +226,14 @@ struct BatchReader {
             cache.previousTable.removeAll()
             cache.previousRanges.removeAll()
             cache.previousIDs.removeAll()
+            cache.previousSeriesRefs.removeAll()
+            cache.previousSeriesEnds.removeAll()
+            cache.previousSeriesLabels.removeAll()
             return
         }
+        swap(&cache.previousSeriesRefs, &memoRefs)
+        swap(&cache.previousSeriesEnds, &memoEnds)
+        swap(&cache.previousSeriesLabels, &memoLabels)
         if !(reusedTable && cache.previousTable.count == table.count) {
             cache.previousTable.removeAll(keepingCapacity: true)
             cache.previousTable.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[table]))
@@ -401,7 +444,16 @@ struct BatchReader {
         }
         if cache.isEnabled {
             if let packedLabels {
-                return try cachedLabels(packed: packedLabels, at: range.lowerBound)
+                let index = seriesIndex
+                seriesIndex += 1
+                if reusedTable, let labels = previousSeriesLabels(index, packed: packedLabels) {
+                    cache.hits += 1
+                    rememberSeries(packedLabels, labels)
+                    return labels
+                }
+                let labels = try cachedLabels(packed: packedLabels, at: range.lowerBound)
+                rememberSeries(packedLabels, labels)
+                return labels
             }
             // Labels spread over several fields or not packed (valid protobuf, but no
             // writer we know does it): not cached.

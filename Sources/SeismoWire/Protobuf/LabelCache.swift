@@ -61,6 +61,11 @@ struct LabelCache: Sendable {
     var previousRanges: [Range<Int>] = []
     var previousIDs: [Int32] = []
     var previousClears = -1
+    /// The labels of the previous record's series (the first ones, in order) and the
+    /// bytes of their packed label references; valid with `previousTable`.
+    var previousSeriesRefs: [UInt8] = []
+    var previousSeriesEnds: [Int] = []
+    var previousSeriesLabels: [Labels] = []
 
     var hits = 0
     var misses = 0
