@@ -111,21 +111,110 @@ struct SignalDecoderTests {
         #expect(decoder.statistics.entries == 2)
     }
 
-    @Test("entries with the same hash are told apart by their bytes")
+    @Test("label sets with the same hash are told apart by their string ids")
     func forcedCollision() {
-        // Payload: packed refs [1, 2] then [1, 3]; symbols 1 = "a", 2 = "b", 3 = "c".
-        let payload: [UInt8] = [1, 2, 1, 3, 0x61, 0x62, 0x63]
-        let symbols: [Range<Int>] = [0..<0, 4..<5, 5..<6, 6..<7]
+        let ab: [Int32] = [1, 2]
+        let ac: [Int32] = [1, 3]
+        var cache = LabelCache(capacity: 10, byteCapacity: 1_000, seed: 1)
+        ab.withUnsafeBufferPointer { ab in
+            ac.withUnsafeBufferPointer { ac in
+                let abLabels: Labels = ["a": "b"]
+                let acLabels: Labels = ["a": "c"]
+                cache.insert(abLabels, hash: 42, key: ab)
+                #expect(cache.find(hash: 42, key: ac) == nil)
+                cache.insert(acLabels, hash: 42, key: ac)
+                #expect(cache.find(hash: 42, key: ab) == abLabels)
+                #expect(cache.find(hash: 42, key: ac) == acLabels)
+                #expect(cache.count == 2)
+            }
+        }
+    }
+
+    @Test("strings with the same hash are told apart by their bytes")
+    func forcedStringCollision() {
+        let payload: [UInt8] = Array("abcab".utf8)
         var cache = LabelCache(capacity: 10, byteCapacity: 1_000, seed: 1)
         payload.withUnsafeBufferPointer { payload in
-            let ab: Labels = ["a": "b"]
-            let ac: Labels = ["a": "c"]
-            cache.insert(ab, hash: 42, keyLength: 4, refs: 0..<2, symbols: symbols, payload: payload)
-            #expect(cache.find(hash: 42, keyLength: 4, refs: 2..<4, symbols: symbols, payload: payload) == nil)
-            cache.insert(ac, hash: 42, keyLength: 4, refs: 2..<4, symbols: symbols, payload: payload)
-            #expect(cache.find(hash: 42, keyLength: 4, refs: 0..<2, symbols: symbols, payload: payload) == ab)
-            #expect(cache.find(hash: 42, keyLength: 4, refs: 2..<4, symbols: symbols, payload: payload) == ac)
-            #expect(cache.count == 2)
+            let ab = UnsafeBufferPointer(rebasing: payload[0..<2])
+            let bc = UnsafeBufferPointer(rebasing: payload[1..<3])
+            let ab2 = UnsafeBufferPointer(rebasing: payload[3..<5])
+            guard case .inserted(let first) = cache.intern(ab, hash: 7) else { Issue.record("not inserted"); return }
+            guard case .inserted(let second) = cache.intern(bc, hash: 7) else { Issue.record("not inserted"); return }
+            #expect(first != second)
+            guard case .found(let again) = cache.intern(ab2, hash: 7) else { Issue.record("not found"); return }
+            #expect(again == first)
+            #expect(cache.strings == ["ab", "bc"])
+        }
+    }
+
+    // MARK: Repeated string tables and field order
+
+    @Test("records that repeat the previous string table (with other series, extra symbols, or a table prefix) decode like SignalCodec.decode")
+    func repeatedTables() throws {
+        let symbols = ["", "__name__", "up", "job", "api", "node", "ünïcode"]
+        let records = [
+            try message(symbols: symbols, series: [([1, 2, 3, 4], [1]), ([1, 2, 3, 6], [2])]),
+            try message(symbols: symbols, series: [([1, 2, 3, 5], [3])]),
+            try message(symbols: symbols + ["extra"], series: [([1, 2, 3, 7], [4]), ([1, 2, 3, 6], [5])]),
+            try message(symbols: symbols + ["extra"], series: [([1, 2, 3, 7], [6])]),
+            try message(symbols: Array(symbols.prefix(5)), series: [([1, 2, 3, 4], [7])]),
+            try message(symbols: symbols, series: [([1, 2, 3, 9], [8])]),
+            try message(symbols: symbols, series: [([3, 4, 1, 2], [9])]),
+            try message(symbols: symbols, series: [([1, 2, 3, 4], [10])]),
+            // Same table, same position, references now invalid: duplicate name, odd count, out of range.
+            try message(symbols: symbols, series: [([1, 2, 1, 2], [11])]),
+            try message(symbols: symbols, series: [([1, 2, 3], [12])]),
+            try message(symbols: symbols, series: [([1, 2, 3, 40], [13])]),
+            try message(symbols: symbols, series: [([1, 2, 3, 4], [14])]),
+        ]
+        var decoder = SignalDecoder()
+        for _ in 0..<3 {
+            for bytes in records { #expect(decode(&decoder, bytes) == reference(bytes)) }
+        }
+        #expect(decoder.statistics.hits > 0)
+        // A repeated table after a clear maps to fresh string ids.
+        decoder.removeAllCachedLabels()
+        for bytes in records { #expect(decode(&decoder, bytes) == reference(bytes)) }
+    }
+
+    @Test("a payload whose version is not first, or whose symbols follow series, decodes as protobuf merges it")
+    func otherFieldOrders() throws {
+        let batch = SignalGenerator(seed: 5).batch(series: 20, points: 3)
+        let bytes = SignalCodec.encode(batch)
+        #expect(Array(bytes.prefix(2)) == [0x08, 0x01])
+        let versionLast = Array(bytes.dropFirst(2)) + [0x08, 0x01]
+        var decoder = SignalDecoder()
+        for _ in 0..<2 {
+            #expect(try decoder.decode(versionLast) == batch)
+            #expect(try SignalCodec.decode(versionLast) == batch)
+        }
+        // Two messages concatenated are one merged message: the second table follows the
+        // first one's series.
+        let other = SignalCodec.encode(SignalGenerator(seed: 6).batch(series: 5, points: 1))
+        let merged = bytes + other
+        for _ in 0..<2 { #expect(decode(&decoder, merged) == reference(merged)) }
+        let expected = try Seismo_Wire_V1_SignalBatch(serializedBytes: merged)
+        #expect(expected.symbols.count > 0)
+        if case .batch(let decoded) = reference(merged) {
+            #expect(decoded.series.count == expected.series.count)
+        } else {
+            Issue.record("the merged payload did not decode")
+        }
+    }
+
+    @Test("a record that repeats the previous table but is damaged after it throws SignalCodec.decode's error")
+    func damagedAfterRepeatedTable() throws {
+        let batch = SignalGenerator(seed: 7).batch(series: 30, points: 1)
+        let bytes = SignalCodec.encode(batch)
+        var decoder = SignalDecoder()
+        _ = try decoder.decode(bytes)
+        for cut in stride(from: bytes.count - 1, to: bytes.count / 2, by: -7) {
+            let truncated = Array(bytes.prefix(cut))
+            #expect(decode(&decoder, truncated) == reference(truncated))
+            var flipped = bytes
+            flipped[cut] ^= 0x5A
+            #expect(decode(&decoder, flipped) == reference(flipped))
+            #expect(try decoder.decode(bytes) == batch)
         }
     }
 

@@ -1,5 +1,11 @@
 import SeismoCore
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Decodes one `seismo.wire.v1.SignalBatch` payload from untrusted bytes.
 ///
 /// Three passes over the top-level fields, so that field order does not matter (as
@@ -21,9 +27,18 @@ struct BatchReader {
     /// One per symbol; with an enabled cache, "" until `materialize` makes the string.
     private var symbols: [String] = []
     private var symbolFlags: [UInt8] = []
-    /// With an enabled cache: each symbol's bytes in `buffer`, and their hash.
+    /// With an enabled cache: each symbol's bytes in `buffer`, and its string id in the
+    /// cache (-1 until a series references it; reset when the cache clears).
     private var symbolRanges: [Range<Int>] = []
-    private var symbolHashes: [UInt64] = []
+    private var symbolIDs: [Int32] = []
+    /// Whether this record's string table is the previous record's (`reusePreviousTable`).
+    private var reusedTable = false
+    /// With an enabled cache: series read so far (with packed labels), and the first
+    /// ones' label reference bytes and labels (see `rememberSeries`).
+    private var seriesIndex = 0
+    private var memoRefs: [UInt8] = []
+    private var memoEnds: [Int] = []
+    private var memoLabels: [Labels] = []
     private var refs: [UInt64] = []
     /// Sample columns of all series in the batch; each series is a view of a range.
     private var timestamps: [Int64] = []
@@ -36,6 +51,237 @@ struct BatchReader {
     }
 
     mutating func decode() throws(WireError) -> SignalBatch {
+        // Our encoder writes the version first, then the source and string table, then the
+        // series, logs and spans: such a payload is read in one pass. Anything else (other
+        // field orders, and every error, so that errors are exactly the three passes')
+        // goes through the three passes from the start.
+        let (hits, misses) = (cache.hits, cache.misses)
+        do {
+            if let batch = try decodeInOrder() { return batch }
+        } catch {}
+        (cache.hits, cache.misses) = (hits, misses)
+        resetRecordState()
+        return try decodeAnyOrder()
+    }
+
+    private mutating func resetRecordState() {
+        symbols.removeAll(keepingCapacity: true)
+        symbolFlags.removeAll(keepingCapacity: true)
+        symbolRanges.removeAll(keepingCapacity: true)
+        symbolIDs.removeAll(keepingCapacity: true)
+        reusedTable = false
+        seriesIndex = 0
+        memoRefs.removeAll()
+        memoEnds.removeAll()
+        memoLabels.removeAll()
+        refs.removeAll(keepingCapacity: true)
+        timestamps.removeAll(keepingCapacity: true)
+        values.removeAll(keepingCapacity: true)
+    }
+
+    /// One pass, for a payload whose first field is the version and whose symbols all come
+    /// before any series, log or span; nil for any other payload. Throws for malformed
+    /// input, but not necessarily the three passes' error.
+    private mutating func decodeInOrder() throws(WireError) -> SignalBatch? {
+        var reader = ProtoReader(buffer)
+        guard !reader.isAtEnd else { return nil }
+        let (firstField, firstType) = try reader.tag()
+        guard firstField == BatchField.schemaVersion, firstType == WireType.varint.rawValue else { return nil }
+        let version = try reader.varint()
+        guard version != 0, version <= UInt64(SignalCodec.schemaVersion) else { return nil }
+
+        var batch = SignalBatch()
+        let caching = cache.isEnabled
+        var inBody = false
+        var materializedAll = false
+        var seriesLabels: [Labels] = []
+        var seriesEnds: [Int] = []
+        // Every series takes at least 2 bytes, every sample at least 8 (its value).
+        seriesLabels.reserveCapacity(buffer.count / 16)
+        seriesEnds.reserveCapacity(buffer.count / 16)
+        timestamps.reserveCapacity(buffer.count / 8)
+        values.reserveCapacity(buffer.count / 8)
+        var tableStart = -1
+        var tableEnd = -1
+        var tableContiguous = true
+        while !reader.isAtEnd {
+            let tagStart = reader.position
+            let (field, wireType) = try reader.tag()
+            switch field {
+            case BatchField.schemaVersion:
+                return nil
+            case BatchField.symbols:
+                guard !inBody else { return nil }
+                if symbolFlags.isEmpty {
+                    tableStart = tagStart
+                    if caching, let end = reusePreviousTable(at: tagStart) {
+                        reader.move(to: end)
+                        tableEnd = end
+                        continue
+                    }
+                } else if tagStart != tableEnd {
+                    tableContiguous = false
+                }
+                try reader.expect(wireType, .lengthDelimited, field: field)
+                let range = try reader.lengthDelimited()
+                if symbolFlags.isEmpty, !range.isEmpty { return nil }
+                try appendSymbol(range, caching: caching)
+                tableEnd = reader.position
+            case BatchField.source:
+                try reader.expect(wireType, .lengthDelimited, field: field)
+                batch.source = try reader.string(try reader.lengthDelimited())
+            case BatchField.series:
+                if !inBody {
+                    guard !symbolFlags.isEmpty else { return nil }
+                    inBody = true
+                }
+                try reader.expect(wireType, .lengthDelimited, field: field)
+                seriesLabels.append(try decodeSeries(try reader.lengthDelimited()))
+                seriesEnds.append(timestamps.count)
+            case BatchField.logs, BatchField.spans:
+                if !inBody {
+                    guard !symbolFlags.isEmpty else { return nil }
+                    inBody = true
+                }
+                if caching, !materializedAll {
+                    // Logs and spans read symbols directly.
+                    for index in symbols.indices { materialize(index) }
+                    materializedAll = true
+                }
+                try reader.expect(wireType, .lengthDelimited, field: field)
+                if field == BatchField.logs {
+                    batch.logs.append(try decodeLog(try reader.lengthDelimited()))
+                } else {
+                    batch.spans.append(try decodeSpan(try reader.lengthDelimited()))
+                }
+            default:
+                try reader.skip(wireType: wireType)
+            }
+        }
+        if !seriesLabels.isEmpty, symbolFlags.isEmpty { return nil }
+        if caching { rememberTable(tableStart..<max(tableStart, tableEnd), contiguous: tableContiguous) }
+        makeSeries(seriesLabels, ends: seriesEnds, into: &batch)
+        return batch
+    }
+
+    /// When the payload at `start` begins with the previous record's string table (the
+    /// exact bytes of its symbol fields, as consecutive scrapes of one target write it),
+    /// takes that table's symbols and their string ids instead of reading them again, and
+    /// returns where the table ends. The bytes were checked (UTF-8, first symbol empty)
+    /// when the previous record was read, and equal bytes read the same.
+    private mutating func reusePreviousTable(at start: Int) -> Int? {
+        let table = cache.previousTable
+        guard !table.isEmpty, buffer.count - start >= table.count else { return nil }
+        let equal = table.withUnsafeBytes { table in
+            memcmp(buffer.baseAddress! + start, table.baseAddress!, table.count) == 0
+        }
+        guard equal else { return nil }
+        let count = cache.previousRanges.count
+        for range in cache.previousRanges {
+            symbolRanges.append(range.lowerBound + start..<range.upperBound + start)
+        }
+        if cache.previousClears == cache.clears {
+            symbolIDs.append(contentsOf: cache.previousIDs)
+        } else {
+            symbolIDs.append(contentsOf: repeatElement(-1, count: count))
+        }
+        // Materialized on demand, from the interned string or from the bytes.
+        symbols.append(contentsOf: repeatElement("", count: count))
+        symbolFlags.append(contentsOf: repeatElement(0, count: count))
+        reusedTable = true
+        return start + table.count
+    }
+
+    /// The labels of the previous record's series `index`, when its label references were
+    /// these same bytes: with the same string table, the same references name the same
+    /// strings, so they decode to the same (already validated) labels.
+    @inline(__always)
+    private func previousSeriesLabels(_ index: Int, packed: Range<Int>) -> Labels? {
+        guard index < cache.previousSeriesLabels.count else { return nil }
+        let start = index == 0 ? 0 : cache.previousSeriesEnds[index - 1]
+        let end = cache.previousSeriesEnds[index]
+        guard end - start == packed.count else { return nil }
+        let equal = cache.previousSeriesRefs.withUnsafeBytes { refs in
+            memcmp(buffer.baseAddress! + packed.lowerBound, refs.baseAddress! + start, packed.count) == 0
+        }
+        return equal ? cache.previousSeriesLabels[index] : nil
+    }
+
+    /// Notes series labels and their reference bytes, for the next record's
+    /// `previousSeriesLabels` (kept only if this record is read in one pass, and its
+    /// series, in order, are the first ones of the record: a series with labels spread
+    /// over several fields stops the list).
+    @inline(__always)
+    private mutating func rememberSeries(_ packed: Range<Int>, _ labels: Labels) {
+        guard memoLabels.count == seriesIndex - 1 else { return }
+        memoRefs.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[packed]))
+        memoEnds.append(memoRefs.count)
+        memoLabels.append(labels)
+    }
+
+    /// Keeps this record's string table (its bytes, the symbols' ranges within them and
+    /// their string ids) for `reusePreviousTable`, when its symbol fields were consecutive.
+    private mutating func rememberTable(_ table: Range<Int>, contiguous: Bool) {
+        guard contiguous, !table.isEmpty, table.count <= cache.byteCapacity else {
+            cache.previousTable.removeAll()
+            cache.previousRanges.removeAll()
+            cache.previousIDs.removeAll()
+            cache.previousSeriesRefs.removeAll()
+            cache.previousSeriesEnds.removeAll()
+            cache.previousSeriesLabels.removeAll()
+            return
+        }
+        swap(&cache.previousSeriesRefs, &memoRefs)
+        swap(&cache.previousSeriesEnds, &memoEnds)
+        swap(&cache.previousSeriesLabels, &memoLabels)
+        if !(reusedTable && cache.previousTable.count == table.count) {
+            cache.previousTable.removeAll(keepingCapacity: true)
+            cache.previousTable.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[table]))
+            cache.previousRanges.removeAll(keepingCapacity: true)
+            for range in symbolRanges {
+                cache.previousRanges.append(range.lowerBound - table.lowerBound..<range.upperBound - table.lowerBound)
+            }
+        }
+        cache.previousIDs.removeAll(keepingCapacity: true)
+        cache.previousIDs.append(contentsOf: symbolIDs)
+        cache.previousClears = cache.clears
+    }
+
+    /// Appends one string-table entry.
+    @inline(__always)
+    private mutating func appendSymbol(_ range: Range<Int>, caching: Bool) throws(WireError) {
+        let reader = ProtoReader(buffer)
+        if caching {
+            symbolRanges.append(range)
+            symbolIDs.append(-1)
+            if reader.isASCII(range) {
+                symbols.append("")
+                symbolFlags.append(0)
+                return
+            }
+        }
+        let symbol = try reader.string(range)
+        symbols.append(symbol)
+        symbolFlags.append(flags(of: symbol))
+    }
+
+    /// The batch's series, as views of the batch columns. Views are made only now: a view
+    /// made earlier would make the next append to the columns copy them.
+    private func makeSeries(_ labels: [Labels], ends: [Int], into batch: inout SignalBatch) {
+        batch.series.reserveCapacity(labels.count)
+        var start = 0
+        for index in labels.indices {
+            let end = ends[index]
+            batch.series.append(
+                SeriesSamples(
+                    labels: labels[index], timestamps: SampleColumn(timestamps[start..<end]),
+                    values: SampleColumn(values[start..<end])))
+            start = end
+        }
+    }
+
+    /// Three passes, for any field order.
+    private mutating func decodeAnyOrder() throws(WireError) -> SignalBatch {
         // Pass 1: structure and version.
         var reader = ProtoReader(buffer)
         var version: UInt64 = 0
@@ -76,30 +322,15 @@ struct BatchReader {
         symbolFlags.reserveCapacity(symbolCount)
         if caching {
             symbolRanges.reserveCapacity(symbolCount)
-            symbolHashes.reserveCapacity(symbolCount)
+            symbolIDs.reserveCapacity(symbolCount)
         }
         reader = ProtoReader(buffer)
         while !reader.isAtEnd {
             let (field, wireType) = try reader.tag()
             switch field {
-            case BatchField.symbols where caching:
-                try reader.expect(wireType, .lengthDelimited, field: field)
-                let range = try reader.lengthDelimited()
-                symbolRanges.append(range)
-                symbolHashes.append(cache.hash(symbol: UnsafeBufferPointer(rebasing: buffer[range])))
-                if reader.isASCII(range) {
-                    symbols.append("")
-                    symbolFlags.append(0)
-                } else {
-                    let symbol = try reader.string(range)
-                    symbols.append(symbol)
-                    symbolFlags.append(flags(of: symbol))
-                }
             case BatchField.symbols:
                 try reader.expect(wireType, .lengthDelimited, field: field)
-                let symbol = try reader.string(try reader.lengthDelimited())
-                symbols.append(symbol)
-                symbolFlags.append(flags(of: symbol))
+                try appendSymbol(try reader.lengthDelimited(), caching: caching)
             case BatchField.source:
                 try reader.expect(wireType, .lengthDelimited, field: field)
                 batch.source = try reader.string(try reader.lengthDelimited())
@@ -120,8 +351,10 @@ struct BatchReader {
         }
 
         // Pass 3: series, logs, spans.
-        var series: [(labels: Labels, start: Int, end: Int)] = []
-        series.reserveCapacity(seriesCount)
+        var seriesLabels: [Labels] = []
+        var seriesEnds: [Int] = []
+        seriesLabels.reserveCapacity(seriesCount)
+        seriesEnds.reserveCapacity(seriesCount)
         if seriesCount > 0 {
             // Every sample takes at least 8 bytes (its value), so this bounds the count.
             timestamps.reserveCapacity(buffer.count / 8)
@@ -135,9 +368,8 @@ struct BatchReader {
             switch field {
             case BatchField.series:
                 try reader.expect(wireType, .lengthDelimited, field: field)
-                let start = timestamps.count
-                let labels = try decodeSeries(try reader.lengthDelimited())
-                series.append((labels, start, timestamps.count))
+                seriesLabels.append(try decodeSeries(try reader.lengthDelimited()))
+                seriesEnds.append(timestamps.count)
             case BatchField.logs:
                 try reader.expect(wireType, .lengthDelimited, field: field)
                 batch.logs.append(try decodeLog(try reader.lengthDelimited()))
@@ -148,14 +380,7 @@ struct BatchReader {
                 try reader.skip(wireType: wireType)
             }
         }
-        // Views are made only now: a view made earlier would make the next append copy.
-        batch.series.reserveCapacity(series.count)
-        for (labels, start, end) in series {
-            batch.series.append(
-                SeriesSamples(
-                    labels: labels, timestamps: SampleColumn(timestamps[start..<end]),
-                    values: SampleColumn(values[start..<end])))
-        }
+        makeSeries(seriesLabels, ends: seriesEnds, into: &batch)
         return batch
     }
 
@@ -219,7 +444,16 @@ struct BatchReader {
         }
         if cache.isEnabled {
             if let packedLabels {
-                return try cachedLabels(packed: packedLabels, count: reader.varintCount(packedLabels), at: range.lowerBound)
+                let index = seriesIndex
+                seriesIndex += 1
+                if reusedTable, let labels = previousSeriesLabels(index, packed: packedLabels) {
+                    cache.hits += 1
+                    rememberSeries(packedLabels, labels)
+                    return labels
+                }
+                let labels = try cachedLabels(packed: packedLabels, at: range.lowerBound)
+                rememberSeries(packedLabels, labels)
+                return labels
             }
             // Labels spread over several fields or not packed (valid protobuf, but no
             // writer we know does it): not cached.
@@ -368,50 +602,116 @@ struct BatchReader {
     }
 
     /// The labels of the `refCount` references packed in `packed`: from the cache when
-    /// their symbols' bytes are there, otherwise built by `makeLabels` (which validates,
-    /// and throws for malformed references exactly as without a cache) and then cached.
-    private mutating func cachedLabels(packed: Range<Int>, count refCount: Int, at offset: Int)
-        throws(WireError) -> Labels
+    /// their strings are there, otherwise built by `makeLabels` (which validates, and
+    /// throws for malformed references exactly as without a cache) and then cached.
+    private mutating func cachedLabels(packed: Range<Int>, at offset: Int) throws(WireError) -> Labels {
+        // Every reference takes at least one byte. The key lives on the stack; a miss
+        // (rare in a steady stream) builds it again to insert it.
+        let capacity = max(packed.count, 1)
+        let (found, lookup) = withUnsafeTemporaryAllocation(of: Int32.self, capacity: capacity) { key in
+            let lookup = cacheKey(packed, into: key)
+            guard lookup.cacheable else { return (Labels?.none, lookup) }
+            return (cache.find(hash: lookup.hash, key: UnsafeBufferPointer(rebasing: key[0..<lookup.length])), lookup)
+        }
+        if let found { return found }
+        if !lookup.cacheable, lookup.valid { cache.misses += 1 }
+        // A miss, or malformed references. `makeLabels` reads the symbols up to the first
+        // reference out of range.
+        let symbolCount = UInt64(symbols.count)
+        var scan = ProtoReader(buffer, range: packed)
+        while !scan.isAtEnd, let ref = try? scan.varint(), ref < symbolCount { materialize(Int(ref)) }
+        var source = PackedRefs(reader: ProtoReader(buffer, range: packed))
+        let labels = try makeLabels(&source, count: scan.varintCount(packed), at: offset)
+        if lookup.cacheable {
+            withUnsafeTemporaryAllocation(of: Int32.self, capacity: capacity) { key in
+                let again = cacheKey(packed, into: key)
+                guard again.cacheable, again.hash == lookup.hash, again.length == lookup.length else { return }
+                let clears = cache.clears
+                cache.insert(labels, hash: again.hash, key: UnsafeBufferPointer(rebasing: key[0..<again.length]))
+                if cache.clears != clears { for index in symbolIDs.indices { symbolIDs[index] = -1 } }
+            }
+        }
+        return labels
+    }
+
+    /// The cache key of the references packed in `packed`, in `key`: `valid` is false for
+    /// malformed references, `cacheable` also when a string could not be interned.
+    private mutating func cacheKey(_ packed: Range<Int>, into key: UnsafeMutableBufferPointer<Int32>)
+        -> (hash: UInt64, length: Int, valid: Bool, cacheable: Bool)
+    {
+        // A clear while interning invalidates the ids gathered so far: start again once;
+        // a series whose strings alone fill the cache is not cached.
+        for attempt in 0..<2 {
+            let clears = cache.clears
+            let lookup = keyOf(packed, into: key)
+            if cache.clears == clears { return lookup }
+            for index in symbolIDs.indices { symbolIDs[index] = -1 }
+            if attempt == 1 { return (lookup.hash, lookup.length, lookup.valid, false) }
+        }
+        return (0, 0, false, false)
+    }
+
+    /// Reads the references packed in `packed` into `key` as string ids, interning the
+    /// strings not yet mapped in this record; `valid` is false for malformed references
+    /// (or more than `key` holds), `cacheable` also when a string could not be interned.
+    @inline(__always)
+    private mutating func keyOf(_ packed: Range<Int>, into key: UnsafeMutableBufferPointer<Int32>)
+        -> (hash: UInt64, length: Int, valid: Bool, cacheable: Bool)
     {
         let symbolCount = UInt64(symbols.count)
         var hash: UInt64 = 0
-        var keyLength = 0
-        var valid = refCount % 2 == 0
+        var length = 0
+        var cacheable = true
+        var refCount = 0
         var scan = ProtoReader(buffer, range: packed)
-        do {
-            while !scan.isAtEnd {
-                let ref = try scan.varint()
-                guard ref < symbolCount else {
-                    valid = false
-                    break
-                }
-                hash = LabelCache.combine(hash, symbolHashes[Int(ref)])
-                keyLength += symbolRanges[Int(ref)].count + 1
+        while !scan.isAtEnd {
+            guard let ref = try? scan.varint(), ref < symbolCount, length < key.count else {
+                return (0, 0, false, false)
             }
-        } catch {
-            valid = false
+            refCount += 1
+            var id = symbolIDs[Int(ref)]
+            if id < 0 {
+                id = intern(Int(ref))
+                if id < 0 {
+                    cacheable = false
+                    continue
+                }
+            }
+            hash = LabelCache.combine(hash, cache.stringHashes[Int(id)])
+            key[length] = id
+            length += 1
         }
-        if valid,
-            let labels = cache.find(hash: hash, keyLength: keyLength, refs: packed, symbols: symbolRanges, payload: buffer)
-        {
-            return labels
+        guard refCount % 2 == 0 else { return (0, 0, false, false) }
+        return (hash, length, true, cacheable)
+    }
+
+    /// Symbol `index`'s string id in the cache, -1 when it could not be stored.
+    private mutating func intern(_ index: Int) -> Int32 {
+        let bytes = UnsafeBufferPointer(rebasing: buffer[symbolRanges[index]])
+        switch cache.intern(bytes, hash: cache.hash(symbol: bytes)) {
+        case .found(let id):
+            symbolIDs[index] = id
+            return id
+        case .inserted(let id):
+            cache.setFlags(id, flags(of: cache.strings[Int(id)]))
+            symbolIDs[index] = id
+            return id
+        case .notStored:
+            return -1
         }
-        // A miss, or malformed references. `makeLabels` reads the symbols up to the first
-        // reference out of range.
-        scan = ProtoReader(buffer, range: packed)
-        while !scan.isAtEnd, let ref = try? scan.varint(), ref < symbolCount { materialize(Int(ref)) }
-        var source = PackedRefs(reader: ProtoReader(buffer, range: packed))
-        let labels = try makeLabels(&source, count: refCount, at: offset)
-        if valid {
-            cache.insert(labels, hash: hash, keyLength: keyLength, refs: packed, symbols: symbolRanges, payload: buffer)
-        }
-        return labels
     }
 
     /// Makes symbol `index`'s string and flags, when an enabled cache left them out.
     private mutating func materialize(_ index: Int) {
         guard symbolFlags[index] & Flag.materialized == 0 else { return }
-        // Pass 2 checked that the bytes are ASCII; anything else was materialized there.
+        let id = symbolIDs[index]
+        if id >= 0 {
+            // Interned from these bytes in this record (ids are reset when the cache clears).
+            symbols[index] = cache.strings[Int(id)]
+            symbolFlags[index] = cache.stringFlags[Int(id)]
+            return
+        }
+        // `appendSymbol` checked that the bytes are ASCII; anything else was materialized there.
         let symbol = String(decoding: UnsafeBufferPointer(rebasing: buffer[symbolRanges[index]]), as: UTF8.self)
         symbols[index] = symbol
         symbolFlags[index] = flags(of: symbol)

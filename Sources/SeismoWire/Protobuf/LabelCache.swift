@@ -1,45 +1,81 @@
 import SeismoCore
 
-/// A bounded table of decoded label sets, keyed by the exact bytes of the symbols a series
-/// references: each referenced symbol's UTF-8 followed by 0xFF, in reference order. 0xFF
-/// never occurs in valid UTF-8, so two reference lists have the same key exactly when they
-/// name the same strings in the same order, and so decode to the same `Labels` (or fail
-/// the same way; failures are never stored).
+/// A bounded table of decoded label sets, in two levels:
 ///
-/// Lookups compare the key bytes, not only the hash. Probing is linear and bounded
-/// (`maxProbes`), so even colliding hashes cost a bounded amount per lookup: a key whose
-/// probe run is full is simply not cached.
+/// - **Strings.** Every distinct symbol a cached series referenced, stored once by its
+///   exact bytes and numbered (its id), with its `String` and its validity flags. A record
+///   maps each symbol it uses to an id once (one hash, one byte compare), however many
+///   series reference it.
+/// - **Label sets.** Keyed by the list of string ids a series references, in reference
+///   order. Two reference lists have the same key exactly when they name the same strings
+///   in the same order, and so decode to the same `Labels` (or fail the same way; failures
+///   are never stored). A lookup compares a few integers, not bytes.
 ///
-/// When full (`capacity` entries, or `byteCapacity` bytes of keys), the next insertion
-/// clears the whole table first: a stable stream refills it at once, and series that
-/// stopped (restarted pods) do not pin memory.
+/// Lookups compare bytes (strings) and ids (label sets), not only hashes. Probing is
+/// linear and bounded (`maxProbes`), so even colliding hashes cost a bounded amount per
+/// lookup: a key whose probe run is full is simply not cached.
+///
+/// When full (`capacity` label sets, or `byteCapacity` bytes: each string's bytes plus
+/// one, and four per id in each key), the next insertion clears the whole table (strings
+/// and label sets) instead: a stable stream refills it at once, and series that stopped
+/// (restarted pods) do not pin memory. A clear invalidates every id, which is why callers
+/// watch `clears`.
 struct LabelCache: Sendable {
     /// The most label sets held.
     let capacity: Int
-    /// The most key bytes held.
+    /// The most bytes held (see the type's documentation).
     let byteCapacity: Int
-    /// Seeds the symbol hashes, so that colliding label sets cannot be precomputed.
+    /// Seeds the string hashes, so that colliding label sets cannot be precomputed.
     let seed: UInt64
 
     static let maxProbes = 64
 
-    /// Entry index + 1 per slot; 0 is empty. Grows by doubling up to four times `capacity`.
+    // Strings: id = index.
+    /// String id + 1 per slot; 0 is empty. At most a quarter full.
+    private var stringSlots: [Int32] = []
+    private(set) var stringHashes: [UInt64] = []
+    /// The bytes of string `id` are `stringBytes[stringEnds[id - 1] ..< stringEnds[id]]`
+    /// (from 0 for the first).
+    private var stringEnds: [Int] = []
+    private var stringBytes: [UInt8] = []
+    private(set) var strings: [String] = []
+    /// Set by the caller (see `setFlags`); the cache does not interpret them.
+    private(set) var stringFlags: [UInt8] = []
+
+    // Label sets: entry = index.
+    /// Entry index + 1 per slot; 0 is empty. At most a quarter full.
     private var slots: [Int32] = []
     private var hashes: [UInt64] = []
-    private var keyStarts: [Int] = []
+    /// The key of entry `e` is `keyIDs[keyEnds[e - 1] ..< keyEnds[e]]` (from 0 for the first).
     private var keyEnds: [Int] = []
+    private var keyIDs: [Int32] = []
     private var labels: [Labels] = []
-    private var keyBytes: [UInt8] = []
 
-    private(set) var hits = 0
-    private(set) var misses = 0
+    private(set) var byteCount = 0
+
+    // The previous record's string table, kept by `BatchReader` so that the next record
+    // with the same table maps its symbols to string ids without reading them: the
+    // table's bytes, each symbol's range within them, each symbol's id (-1 when not
+    // interned), and `clears` when the ids were taken (they are stale after a clear).
+    var previousTable: [UInt8] = []
+    var previousRanges: [Range<Int>] = []
+    var previousIDs: [Int32] = []
+    var previousClears = -1
+    /// The labels of the previous record's series (the first ones, in order) and the
+    /// bytes of their packed label references; valid with `previousTable`.
+    var previousSeriesRefs: [UInt8] = []
+    var previousSeriesEnds: [Int] = []
+    var previousSeriesLabels: [Labels] = []
+
+    var hits = 0
+    var misses = 0
     private(set) var clears = 0
 
     /// A cache that stores nothing: `SignalCodec.decode`'s.
     static let disabled = LabelCache(capacity: 0, byteCapacity: 0, seed: 0)
 
+    /// Label sets held.
     var count: Int { labels.count }
-    var byteCount: Int { keyBytes.count }
     var isEnabled: Bool { capacity > 0 }
 
     init(capacity: Int, byteCapacity: Int, seed: UInt64 = .random(in: .min ... .max)) {
@@ -54,59 +90,76 @@ struct LabelCache: Sendable {
         XXHash64.hash(UnsafeRawBufferPointer(bytes), seed: seed)
     }
 
-    /// Folds the next referenced symbol's hash into a key's hash (order-sensitive).
+    /// Folds the next referenced string's hash into a key's hash (order-sensitive).
     @inline(__always)
     static func combine(_ hash: UInt64, _ symbolHash: UInt64) -> UInt64 {
         let mixed = (hash ^ symbolHash) &* 0x9E37_79B9_7F4A_7C15
         return mixed ^ (mixed >> 29)
     }
 
-    /// The labels stored under the key of the symbol references packed in `refs` (a range
-    /// of `payload`), whose key is `keyLength` bytes and hashes to `hash`. The caller has
-    /// read the references once: they are well-formed and index into `symbols`.
-    mutating func find(
-        hash: UInt64, keyLength: Int, refs: Range<Int>, symbols: [Range<Int>], payload: UnsafeBufferPointer<UInt8>
-    ) -> Labels? {
-        if !slots.isEmpty {
-            let mask = slots.count - 1
+    // MARK: Strings
+
+    /// What `intern` did.
+    enum Interned {
+        /// The bytes were held already, under this id.
+        case found(Int32)
+        /// The bytes are now held under this id; the caller sets their flags.
+        case inserted(Int32)
+        /// Not held: the table was full and has been cleared (every earlier id is now
+        /// invalid), or the bytes alone are over the bound, or their probe run is full.
+        case notStored
+    }
+
+    /// The id of the string with these bytes (valid UTF-8) and `hash`, adding it if new.
+    mutating func intern(_ bytes: UnsafeBufferPointer<UInt8>, hash: UInt64) -> Interned {
+        if !stringSlots.isEmpty {
+            let mask = stringSlots.count - 1
             var slot = Int(truncatingIfNeeded: hash) & mask
             for _ in 0..<Self.maxProbes {
-                let stored = Int(slots[slot])
+                let stored = Int(stringSlots[slot])
                 if stored == 0 { break }
-                let entry = stored - 1
-                if hashes[entry] == hash, keyEnds[entry] - keyStarts[entry] == keyLength,
-                    keyMatches(entry, refs: refs, symbols: symbols, payload: payload)
-                {
-                    hits += 1
-                    return labels[entry]
-                }
+                let id = stored - 1
+                if stringHashes[id] == hash, stringBytesEqual(id, bytes) { return .found(Int32(id)) }
                 slot = (slot + 1) & mask
             }
         }
-        misses += 1
-        return nil
+        guard isEnabled else { return .notStored }
+        let cost = bytes.count + 1
+        guard cost <= byteCapacity else { return .notStored }
+        if byteCount + cost > byteCapacity || strings.count >= Int(Int32.max) / 4 {
+            removeAll()
+            return .notStored
+        }
+        if stringSlots.isEmpty || strings.count * 4 >= stringSlots.count {
+            stringSlots = Self.grown(stringSlots, hashes: stringHashes)
+        }
+        let mask = stringSlots.count - 1
+        var slot = Int(truncatingIfNeeded: hash) & mask
+        var probes = 0
+        while stringSlots[slot] != 0 {
+            probes += 1
+            guard probes < Self.maxProbes else { return .notStored }
+            slot = (slot + 1) & mask
+        }
+        stringBytes.append(contentsOf: bytes)
+        stringEnds.append(stringBytes.count)
+        stringHashes.append(hash)
+        strings.append(String(decoding: bytes, as: UTF8.self))
+        stringFlags.append(0)
+        byteCount += cost
+        stringSlots[slot] = Int32(strings.count)
+        return .inserted(Int32(strings.count - 1))
     }
 
-    private func keyMatches(
-        _ entry: Int, refs: Range<Int>, symbols: [Range<Int>], payload: UnsafeBufferPointer<UInt8>
-    ) -> Bool {
-        keyBytes.withUnsafeBytes { key in
-            symbols.withUnsafeBufferPointer { symbols in
-                let bytes = UnsafeRawBufferPointer(payload)
-                var reader = ProtoReader(payload, range: refs)
-                var position = keyStarts[entry]
-                let end = keyEnds[entry]
-                while !reader.isAtEnd {
-                    guard let ref = try? reader.varint() else { return false }
-                    let symbol = symbols[Int(ref)]
-                    let length = symbol.count
-                    guard end - position > length, key[position + length] == 0xFF,
-                        Self.equal(key, position, bytes, symbol.lowerBound, count: length)
-                    else { return false }
-                    position += length + 1
-                }
-                return position == end
-            }
+    /// Records the caller's flags for string `id`.
+    mutating func setFlags(_ id: Int32, _ flags: UInt8) { stringFlags[Int(id)] = flags }
+
+    private func stringBytesEqual(_ id: Int, _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        let start = id == 0 ? 0 : stringEnds[id - 1]
+        let end = stringEnds[id]
+        guard end - start == bytes.count else { return false }
+        return stringBytes.withUnsafeBytes { stored in
+            Self.equal(stored, start, UnsafeRawBufferPointer(bytes), 0, count: bytes.count)
         }
     }
 
@@ -123,15 +176,6 @@ struct LabelCache: Sendable {
             else { return false }
             index += 8
         }
-        let rest = count - index
-        guard rest > 0 else { return true }
-        // The last 1...7 bytes: one masked word when both buffers have 8 bytes there.
-        if a.count - (i + index) >= 8, b.count - (j + index) >= 8 {
-            let mask: UInt64 = (1 << UInt64(rest * 8)) - 1
-            let x = a.loadUnaligned(fromByteOffset: i + index, as: UInt64.self)
-            let y = b.loadUnaligned(fromByteOffset: j + index, as: UInt64.self)
-            return (x ^ y) & UInt64(littleEndian: mask) == 0
-        }
         while index < count {
             guard a[i + index] == b[j + index] else { return false }
             index += 1
@@ -139,15 +183,49 @@ struct LabelCache: Sendable {
         return true
     }
 
-    /// Stores `value` under the key of `refs` (see `find`), clearing the table first when
-    /// it is full. A key over `byteCapacity`, or whose probe run is full, is not stored.
-    mutating func insert(
-        _ value: Labels, hash: UInt64, keyLength: Int, refs: Range<Int>, symbols: [Range<Int>],
-        payload: UnsafeBufferPointer<UInt8>
-    ) {
-        guard isEnabled, keyLength <= byteCapacity else { return }
-        if labels.count >= capacity || keyBytes.count + keyLength > byteCapacity { removeAll() }
-        if slots.isEmpty || labels.count * 4 >= slots.count { grow() }
+    // MARK: Label sets
+
+    /// The labels stored under `key` (string ids), whose hash is `hash`.
+    mutating func find(hash: UInt64, key: UnsafeBufferPointer<Int32>) -> Labels? {
+        if !slots.isEmpty {
+            let mask = slots.count - 1
+            var slot = Int(truncatingIfNeeded: hash) & mask
+            for _ in 0..<Self.maxProbes {
+                let stored = Int(slots[slot])
+                if stored == 0 { break }
+                let entry = stored - 1
+                if hashes[entry] == hash, keyMatches(entry, key) {
+                    hits += 1
+                    return labels[entry]
+                }
+                slot = (slot + 1) & mask
+            }
+        }
+        misses += 1
+        return nil
+    }
+
+    private func keyMatches(_ entry: Int, _ key: UnsafeBufferPointer<Int32>) -> Bool {
+        let start = entry == 0 ? 0 : keyEnds[entry - 1]
+        let end = keyEnds[entry]
+        guard end - start == key.count else { return false }
+        return keyIDs.withUnsafeBufferPointer { ids in
+            for index in 0..<key.count where ids[start + index] != key[index] { return false }
+            return true
+        }
+    }
+
+    /// Stores `value` under `key` (see `find`). When the table is full it is cleared
+    /// instead (every id becomes invalid, so `key` is not stored). A key over the byte
+    /// bound, or whose probe run is full, is not stored.
+    mutating func insert(_ value: Labels, hash: UInt64, key: UnsafeBufferPointer<Int32>) {
+        let cost = key.count * 4
+        guard isEnabled, cost <= byteCapacity else { return }
+        if labels.count >= capacity || byteCount + cost > byteCapacity {
+            removeAll()
+            return
+        }
+        if slots.isEmpty || labels.count * 4 >= slots.count { slots = Self.grown(slots, hashes: hashes) }
 
         let mask = slots.count - 1
         var slot = Int(truncatingIfNeeded: hash) & mask
@@ -157,44 +235,44 @@ struct LabelCache: Sendable {
             guard probes < Self.maxProbes else { return }
             slot = (slot + 1) & mask
         }
-        keyStarts.append(keyBytes.count)
-        var reader = ProtoReader(payload, range: refs)
-        while !reader.isAtEnd, let ref = try? reader.varint() {
-            keyBytes.append(contentsOf: UnsafeBufferPointer(rebasing: payload[symbols[Int(ref)]]))
-            keyBytes.append(0xFF)
-        }
-        keyEnds.append(keyBytes.count)
+        keyIDs.append(contentsOf: key)
+        keyEnds.append(keyIDs.count)
         hashes.append(hash)
         labels.append(value)
+        byteCount += cost
         slots[slot] = Int32(labels.count)
     }
 
-    /// Forgets every entry (counted in `clears` when there were any).
+    /// Forgets every string and label set (counted in `clears` when there were any).
     mutating func removeAll() {
-        guard !labels.isEmpty else { return }
+        guard !strings.isEmpty || !labels.isEmpty else { return }
         clears += 1
+        stringHashes.removeAll(keepingCapacity: true)
+        stringEnds.removeAll(keepingCapacity: true)
+        stringBytes.removeAll(keepingCapacity: true)
+        strings.removeAll(keepingCapacity: true)
+        stringFlags.removeAll(keepingCapacity: true)
+        for index in stringSlots.indices { stringSlots[index] = 0 }
         hashes.removeAll(keepingCapacity: true)
-        keyStarts.removeAll(keepingCapacity: true)
         keyEnds.removeAll(keepingCapacity: true)
+        keyIDs.removeAll(keepingCapacity: true)
         labels.removeAll(keepingCapacity: true)
-        keyBytes.removeAll(keepingCapacity: true)
         for index in slots.indices { slots[index] = 0 }
+        byteCount = 0
     }
 
-    /// Doubles the slot table, up to the power of two at or above four times `capacity`
-    /// (so it is at most a quarter full, keeping linear probe runs short), and re-places
-    /// every entry.
-    private mutating func grow() {
-        var limit = 64
-        while limit < 4 * capacity { limit *= 2 }
-        guard slots.count < limit else { return }
-        let size = slots.isEmpty ? 64 : slots.count * 2
-        slots = [Int32](repeating: 0, count: size)
+    /// A slot table twice the size of `table` (64 when empty), with every entry of
+    /// `hashes` re-placed. Tables stay at most a quarter full (the callers grow them
+    /// before that), keeping linear probe runs short.
+    private static func grown(_ table: [Int32], hashes: [UInt64]) -> [Int32] {
+        let size = table.isEmpty ? 64 : table.count * 2
+        var slots = [Int32](repeating: 0, count: size)
         let mask = size - 1
-        for entry in labels.indices {
+        for entry in hashes.indices {
             var slot = Int(truncatingIfNeeded: hashes[entry]) & mask
             while slots[slot] != 0 { slot = (slot + 1) & mask }
             slots[slot] = Int32(entry + 1)
         }
+        return slots
     }
 }

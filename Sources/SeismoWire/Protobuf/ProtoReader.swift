@@ -20,6 +20,12 @@ struct ProtoReader {
 
     var isAtEnd: Bool { position >= end }
 
+    /// Continues reading at `newPosition`, which must lie within the reader's range.
+    mutating func move(to newPosition: Int) {
+        precondition(newPosition >= position && newPosition <= end)
+        position = newPosition
+    }
+
     func error(_ message: String) -> WireError { WireError(.malformed, message, offset: position) }
 
     @inline(__always)
@@ -130,9 +136,8 @@ struct ProtoReader {
     /// Appends the packed zig-zag varints in `range` to `values` as running sums from
     /// `previous` (first value absolute, then differences), updating `previous`.
     func appendDeltas(_ range: Range<Int>, previous: inout Int64, to values: inout [Int64]) throws(WireError) {
-        // `reserveCapacity` + `append` stays specialized; `Array(unsafeUninitializedCapacity:)`
-        // costs a generic metadata lookup per array on Linux.
-        values.reserveCapacity(values.count + varintCount(range))
+        // No `reserveCapacity` here: the caller reserves for the whole batch (counting the
+        // varints per series costs more than the rare growth).
         var items = ProtoReader(buffer, range: range)
         var running = previous
         while !items.isAtEnd {
