@@ -16,10 +16,21 @@ public enum AutoencoderActivation: String, Sendable, Equatable, CaseIterable, Co
     case linear
 }
 
-/// A BLAS scalar with the elementary functions the activations need.
-protocol NetworkScalar: BLASScalar {
+/// A BLAS scalar with SIMD vectors and the elementary functions the activations need.
+protocol NetworkScalar: BLASScalar & SIMDScalar & Codable {
     static func hyperbolicTangent(_ x: Self) -> Self
     static func exponential(_ x: Self) -> Self
+}
+
+/// Eight lanes: the elementwise kernels work on these, with a scalar loop for the tail.
+typealias Lanes<S: NetworkScalar> = SIMD8<S>
+
+@inline(__always) func loadLanes<S: NetworkScalar>(_ p: UnsafePointer<S>) -> Lanes<S> {
+    UnsafeRawPointer(p).loadUnaligned(as: Lanes<S>.self)
+}
+
+@inline(__always) func storeLanes<S: NetworkScalar>(_ v: Lanes<S>, _ p: UnsafeMutablePointer<S>) {
+    UnsafeMutableRawPointer(p).storeBytes(of: v, as: Lanes<S>.self)
 }
 
 extension Float: NetworkScalar {
@@ -148,11 +159,21 @@ final class DenseNetwork<S: NetworkScalar> {
         let top = deltas[last]
         var total = 0.0
         for r in 0..<rows {
-            var sum: S = 0
-            for j in (r * d)..<((r + 1) * d) {
+            var lanes = Lanes<S>()
+            var j = r * d
+            let end = (r + 1) * d
+            while j + 8 <= end {
+                let diff = loadLanes(y + j) - loadLanes(x + j)
+                lanes += diff * diff
+                storeLanes(scale * diff, top + j)
+                j += 8
+            }
+            var sum = lanes.sum()
+            while j < end {
                 let diff = y[j] - x[j]
                 sum += diff * diff
                 top[j] = scale * diff
+                j += 1
             }
             total += Double(sum)
         }
@@ -168,7 +189,15 @@ final class DenseNetwork<S: NetworkScalar> {
             db.update(repeating: 0, count: m)
             for r in 0..<rows {
                 let row = delta + r * m
-                for j in 0..<m { db[j] += row[j] }
+                var j = 0
+                while j + 8 <= m {
+                    storeLanes(loadLanes(db + j) + loadLanes(row + j), db + j)
+                    j += 8
+                }
+                while j < m {
+                    db[j] += row[j]
+                    j += 1
+                }
             }
             if l > 0 {
                 // δ[l−1] = (δ[l] · W_lᵀ) ⊙ f'_{l−1}(A[l])
@@ -221,14 +250,23 @@ final class DenseNetwork<S: NetworkScalar> {
         case .linear:
             for r in 0..<rows {
                 let row = z + r * columns
-                for j in 0..<columns { row[j] += bias[j] }
+                var j = 0
+                while j + 8 <= columns {
+                    storeLanes(loadLanes(row + j) + loadLanes(bias + j), row + j)
+                    j += 8
+                }
+                while j < columns {
+                    row[j] += bias[j]
+                    j += 1
+                }
             }
         case .relu:
+            // max(v, 0) as (v + |v|) / 2: exact, and branch-free so it vectorises.
             for r in 0..<rows {
                 let row = z + r * columns
                 for j in 0..<columns {
                     let v = row[j] + bias[j]
-                    row[j] = v > 0 ? v : 0
+                    row[j] = (v + v.magnitude) * 0.5
                 }
             }
         case .tanh:
@@ -252,11 +290,30 @@ final class DenseNetwork<S: NetworkScalar> {
         case .linear:
             return
         case .relu:
-            for i in 0..<count where !(a[i] > 0) { delta[i] = 0 }
+            // a = max(z, 0), so f'(z) = 1 exactly where a > 0; a select of constants, branch-free.
+            for i in 0..<count { delta[i] *= a[i] > 0 ? 1 : 0 }
         case .tanh:
-            for i in 0..<count { delta[i] *= 1 - a[i] * a[i] }
+            var i = 0
+            while i + 8 <= count {
+                let ai = loadLanes(a + i)
+                storeLanes(loadLanes(delta + i) * (1 - ai * ai), delta + i)
+                i += 8
+            }
+            while i < count {
+                delta[i] *= 1 - a[i] * a[i]
+                i += 1
+            }
         case .sigmoid:
-            for i in 0..<count { delta[i] *= a[i] * (1 - a[i]) }
+            var i = 0
+            while i + 8 <= count {
+                let ai = loadLanes(a + i)
+                storeLanes(loadLanes(delta + i) * ai * (1 - ai), delta + i)
+                i += 8
+            }
+            while i < count {
+                delta[i] *= a[i] * (1 - a[i])
+                i += 1
+            }
         }
     }
 
@@ -315,7 +372,18 @@ final class AdamOptimizer<S: NetworkScalar> {
         let lr = S(learningRate)
         let eps = S(epsilon)
         let (m, v) = (self.m, self.v)
-        for i in 0..<count {
+        var i = 0
+        while i + 8 <= count {
+            let gi = loadLanes(g + i)
+            let mi = b1 * loadLanes(m + i) + (1 - b1) * gi
+            let vi = b2 * loadLanes(v + i) + (1 - b2) * gi * gi
+            storeLanes(mi, m + i)
+            storeLanes(vi, v + i)
+            storeLanes(loadLanes(p + i) - lr * (mi * c1) / ((vi * c2).squareRoot() + eps), p + i)
+            i += 8
+        }
+        while i < count {
+            defer { i += 1 }
             let gi = g[i]
             let mi = b1 * m[i] + (1 - b1) * gi
             let vi = b2 * v[i] + (1 - b2) * gi * gi

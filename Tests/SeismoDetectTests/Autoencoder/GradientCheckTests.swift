@@ -4,9 +4,10 @@ import Testing
 @Suite("Autoencoder backward pass")
 struct GradientCheckTests {
     /// Largest relative error between the backward pass and central finite differences of the loss,
-    /// over every weight and bias of a `5 → 4 → 3 → 4 → 5` network in Double precision.
+    /// over every weight and bias of an `11 → 9 → 3 → 9 → 11` network in Double precision (widths that
+    /// exercise both the 8-lane SIMD kernels and their scalar tails).
     static func maxRelativeError(_ activation: AutoencoderActivation, seed: UInt64) throws -> Double {
-        let widths = [5, 4, 3, 4, 5]
+        let widths = [11, 9, 3, 9, 11]
         let network = DenseNetwork<Double>(
             widths: widths, activations: [activation, activation, activation, .linear], capacity: 7)
         var rng = SplitMix64(seed: seed)
@@ -15,13 +16,14 @@ struct GradientCheckTests {
         for l in 0..<network.layerCount {
             for j in 0..<widths[l + 1] { network.parameters[network.biasOffsets[l] + j] = 0.2 * rng.nextGaussian() }
         }
-        for i in 0..<(7 * 5) { network.input[i] = rng.nextGaussian() }
+        for i in 0..<(7 * 11) { network.input[i] = rng.nextGaussian() }
 
         try network.forward(rows: 7)
         try network.backward(rows: 7)
         let analytic = Array(UnsafeBufferPointer(start: network.gradients, count: network.parameterCount))
 
-        let h = 1e-6
+        // h balances truncation error (∝ h²) against rounding in the loss (∝ 1/h).
+        let h = 1e-5
         var worst = 0.0
         for p in 0..<network.parameterCount {
             let saved = network.parameters[p]
@@ -31,7 +33,7 @@ struct GradientCheckTests {
             let down = try network.loss(rows: 7)
             network.parameters[p] = saved
             let numeric = (up - down) / (2 * h)
-            let error = abs(numeric - analytic[p]) / max(abs(numeric) + abs(analytic[p]), 1e-7)
+            let error = abs(numeric - analytic[p]) / max(abs(numeric) + abs(analytic[p]), 1e-6)
             worst = max(worst, error)
         }
         return worst
