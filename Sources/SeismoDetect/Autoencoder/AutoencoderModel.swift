@@ -128,17 +128,23 @@ enum AutoencoderData {
     /// Per-feature mean and (population) standard deviation; 1 where a feature is constant.
     static func standardisation(_ table: FeatureTable) -> (means: [Double], deviations: [Double]) {
         let d = table.featureCount
-        let n = Double(table.rowCount)
+        let n = table.rowCount
         var means = [Double](repeating: 0, count: d)
-        for (i, v) in table.values.enumerated() { means[i % d] += v }
-        for j in 0..<d { means[j] /= n }
         var variances = [Double](repeating: 0, count: d)
-        for (i, v) in table.values.enumerated() {
-            let c = v - means[i % d]
-            variances[i % d] += c * c
+        table.values.withUnsafeBufferPointer { x in
+            for r in 0..<n {
+                for j in 0..<d { means[j] += x[r * d + j] }
+            }
+            for j in 0..<d { means[j] /= Double(n) }
+            for r in 0..<n {
+                for j in 0..<d {
+                    let c = x[r * d + j] - means[j]
+                    variances[j] += c * c
+                }
+            }
         }
         let deviations = variances.map { v -> Double in
-            let s = (v / n).squareRoot()
+            let s = (v / Double(n)).squareRoot()
             return s > 1e-12 && s.isFinite ? s : 1
         }
         return (means, deviations)
@@ -146,7 +152,16 @@ enum AutoencoderData {
 
     static func standardised(_ table: FeatureTable, means: [Double], deviations: [Double]) -> [Float] {
         let d = table.featureCount
-        return table.values.enumerated().map { i, v in Float((v - means[i % d]) / deviations[i % d]) }
+        let n = table.rowCount
+        let scales = deviations.map { 1 / $0 }
+        return [Float](unsafeUninitializedCapacity: n * d) { out, count in
+            table.values.withUnsafeBufferPointer { x in
+                for r in 0..<n {
+                    for j in 0..<d { out[r * d + j] = Float((x[r * d + j] - means[j]) * scales[j]) }
+                }
+            }
+            count = n * d
+        }
     }
 
     /// Fisher–Yates with the given generator.
