@@ -35,6 +35,7 @@ demo: deps
 
 ## bench: release build; prints throughput figures beside their targets.
 bench: deps
+	$(SWIFT) build -c release --product seismo
 	$(SWIFT) build -c release --product seismo-bench
 	$(BIN_RELEASE)/seismo-bench
 

@@ -19,8 +19,11 @@ enum KafkaBenchmarks {
             return
         }
         print("\nSeismoKafka vs kcat on the embedded cluster (records/s; target: ours >= 0.8 x kcat)")
-        let cluster = try EmbeddedKafkaCluster(brokers: 1)
+        // The cluster runs in its own process (`seismo broker`), so that neither client
+        // shares a process with the broker's thread.
+        let cluster = try await BrokerProcess.start(topics: workloads().flatMap { ["ours.\($0.name)", "kcat.\($0.name)"] })
         defer { cluster.stop() }
+        print("  (embedded cluster in a separate `seismo broker` process at \(cluster.bootstrapServers))")
         let settings: [String: String] = [
             "linger.ms": "5", "batch.num.messages": "10000", "compression.codec": "lz4", "enable.idempotence": "true",
             "queue.buffering.max.messages": "200000",
@@ -30,8 +33,6 @@ enum KafkaBenchmarks {
         for workload in workloads() {
             let ours = "ours.\(workload.name)"
             let theirs = "kcat.\(workload.name)"
-            try cluster.createTopic(ours, partitions: 4)
-            try cluster.createTopic(theirs, partitions: 4)
 
             let ourProduce = try await produceOurs(workload, topic: ours, cluster: cluster, settings: settings)
             let kcatProduce = try await produceKcat(kcat, workload, topic: theirs, cluster: cluster, settings: settings)
@@ -60,7 +61,7 @@ enum KafkaBenchmarks {
     }
 
     static func produceOurs(
-        _ workload: Workload, topic: String, cluster: EmbeddedKafkaCluster, settings: [String: String]
+        _ workload: Workload, topic: String, cluster: BrokerProcess, settings: [String: String]
     ) async throws -> Double {
         var configuration = KafkaProducerConfiguration(
             client: KafkaClientConfiguration(bootstrapServers: cluster.bootstrapServers, properties: settings))
@@ -85,7 +86,7 @@ enum KafkaBenchmarks {
     }
 
     static func produceKcat(
-        _ kcat: String, _ workload: Workload, topic: String, cluster: EmbeddedKafkaCluster, settings: [String: String]
+        _ kcat: String, _ workload: Workload, topic: String, cluster: BrokerProcess, settings: [String: String]
     ) async throws -> Double {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("seismo-bench-\(topic).txt")
         var printable = Array("abcdefghijklmnopqrstuvwxyz".utf8)
@@ -108,13 +109,16 @@ enum KafkaBenchmarks {
         return Double(workload.records) / elapsed.seconds
     }
 
-    static func consumeOurs(_ workload: Workload, topic: String, cluster: EmbeddedKafkaCluster) async throws -> Double {
+    static func consumeOurs(_ workload: Workload, topic: String, cluster: BrokerProcess) async throws -> Double {
         let consumer = try KafkaConsumer(configuration: .init(bootstrapServers: cluster.bootstrapServers, groupID: nil))
         let start = ContinuousClock.now
         try consumer.assign(Dictionary(uniqueKeysWithValues: (0..<4).map { (TopicPartition(topic, Int32($0)), StartOffset.beginning) }))
         var count = 0
         var bytes = 0
+        var polls = 0
+        defer { if ProcessInfo.processInfo.environment["SEISMO_BENCH_DEBUG"] != nil { print("  polls: \(polls)") } }
         while count < workload.records {
+            polls += 1
             if case .records(let records) = try await consumer.poll(maxRecords: 10_000, timeout: .seconds(5)) {
                 count += records.count
                 for record in records { bytes += record.value?.count ?? 0 }
@@ -126,7 +130,7 @@ enum KafkaBenchmarks {
         return Double(count) / elapsed.seconds
     }
 
-    static func consumeKcat(_ kcat: String, _ workload: Workload, topic: String, cluster: EmbeddedKafkaCluster)
+    static func consumeKcat(_ kcat: String, _ workload: Workload, topic: String, cluster: BrokerProcess)
         async throws -> Double
     {
         let start = ContinuousClock.now
@@ -159,5 +163,45 @@ func printTable(_ rows: [[String]]) {
     for row in rows {
         print(row.enumerated().map { i, cell in cell + String(repeating: " ", count: widths[i] - cell.count) }
             .joined(separator: "  "))
+    }
+}
+
+/// `seismo broker` in a child process, with 4-partition topics created up front.
+final class BrokerProcess: @unchecked Sendable {
+    let process: Process
+    let bootstrapServers: String
+
+    private init(process: Process, bootstrapServers: String) {
+        self.process = process
+        self.bootstrapServers = bootstrapServers
+    }
+
+    static func start(topics: [String]) async throws -> BrokerProcess {
+        let seismo = ProcessInfo.processInfo.environment["SEISMO_BIN"]
+            ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("seismo").path
+        guard FileManager.default.isExecutableFile(atPath: seismo) else {
+            throw BenchError("\(seismo) not found: build the seismo product in release mode (make bench does)")
+        }
+        let addressFile = FileManager.default.temporaryDirectory.appendingPathComponent("seismo-bench-\(getpid()).addr")
+        try? FileManager.default.removeItem(at: addressFile)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: seismo)
+        process.arguments = ["broker", "--brokers", "1", "--address-file", addressFile.path] + topics.flatMap { ["--topic", "\($0):4"] }
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let deadline = ContinuousClock.now + .seconds(10)
+        while ContinuousClock.now < deadline {
+            if let address = try? String(contentsOf: addressFile, encoding: .utf8), !address.isEmpty {
+                return BrokerProcess(process: process, bootstrapServers: address)
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        process.terminate()
+        throw BenchError("seismo broker did not start")
+    }
+
+    func stop() {
+        process.terminate()
+        process.waitUntilExit()
     }
 }

@@ -1,6 +1,12 @@
+import Foundation
+
 // `make bench`: release-build figures, each printed beside its target.
+// `SEISMO_BENCH=wire,kafka,detect,autoencoder` runs only those groups.
+let only = ProcessInfo.processInfo.environment["SEISMO_BENCH"].map { Set($0.split(separator: ",").map(String.init)) }
+func enabled(_ group: String) -> Bool { only?.contains(group) ?? true }
+
 print("seismo-bench (release build)\n")
-WireBenchmarks.run()
-try await KafkaBenchmarks.run()
-try await DetectBenchmarks.run()
-try AutoencoderBenchmarks.run()
+if enabled("wire") { WireBenchmarks.run() }
+if enabled("kafka") { try await KafkaBenchmarks.run() }
+if enabled("detect") { try await DetectBenchmarks.run() }
+if enabled("autoencoder") { try AutoencoderBenchmarks.run() }

@@ -227,10 +227,15 @@ public final class KafkaConsumer: @unchecked Sendable {
     private func convert(_ messages: ArraySlice<UnsafeMutablePointer<rd_kafka_message_t>?>) -> [ConsumerRecord] {
         var records: [ConsumerRecord] = []
         records.reserveCapacity(messages.count)
+        var lastTopicHandle: OpaquePointer?
+        var topic = ""
         for case let message? in messages {
             defer { rd_kafka_message_destroy(message) }
             let m = message.pointee
-            let topic = String(cString: rd_kafka_topic_name(m.rkt))
+            if m.rkt != lastTopicHandle {
+                lastTopicHandle = m.rkt
+                topic = String(cString: rd_kafka_topic_name(m.rkt))
+            }
             if m.err != RD_KAFKA_RESP_ERR_NO_ERROR {
                 if m.err != RD_KAFKA_RESP_ERR__PARTITION_EOF {
                     logger.warning(

@@ -154,9 +154,15 @@ public final class KafkaProducer: Service, @unchecked Sendable {
         guard !closed.load(ordering: .acquiring) else { throw KafkaError(.closed, "producer is closed") }
         if let fatal = fatalError { throw fatal }
         var index = start
+        var cachedName: String?
+        var cachedTopic: OpaquePointer?
         while index < records.count {
             let record = records[index]
-            guard let topic = topicHandle(record.topic) else {
+            if record.topic != cachedName {
+                cachedName = record.topic
+                cachedTopic = topicHandle(record.topic)
+            }
+            guard let topic = cachedTopic else {
                 batch.fail(index, KafkaError(.configuration, "invalid topic name \(record.topic.debugDescription)"))
                 index += 1
                 continue
@@ -174,40 +180,41 @@ public final class KafkaProducer: Service, @unchecked Sendable {
     private func produceOne(_ record: ProducerRecord, topic: OpaquePointer, opaque: UnsafeMutableRawPointer)
         -> rd_kafka_resp_err_t
     {
-        var vus = [rd_kafka_vu_t](repeating: rd_kafka_vu_t(), count: 6 + record.headers.count)
-        vus[0].vtype = RD_KAFKA_VTYPE_RKT
-        vus[0].u.rkt = topic
-        vus[1].vtype = RD_KAFKA_VTYPE_PARTITION
-        vus[1].u.i32 = record.partition ?? RD_KAFKA_PARTITION_UA
-        vus[2].vtype = RD_KAFKA_VTYPE_MSGFLAGS
-        vus[2].u.i = RD_KAFKA_MSG_F_COPY
-        vus[3].vtype = RD_KAFKA_VTYPE_OPAQUE
-        vus[3].u.ptr = opaque
-        vus[4].vtype = RD_KAFKA_VTYPE_TIMESTAMP
-        vus[4].u.i64 = record.timestamp ?? 0
-        var count = 5
-        return withOptionalBytes(record.key) { key in
-            withOptionalBytes(record.value) { value in
-                vus[count].vtype = RD_KAFKA_VTYPE_KEY
-                vus[count].u.mem.ptr = UnsafeMutableRawPointer(mutating: key.baseAddress)
-                vus[count].u.mem.size = key.count
-                count += 1
-                vus.append(rd_kafka_vu_t())
-                vus[count].vtype = RD_KAFKA_VTYPE_VALUE
-                vus[count].u.mem.ptr = UnsafeMutableRawPointer(mutating: value.baseAddress)
-                vus[count].u.mem.size = value.count
-                count += 1
-                return withHeaders(record.headers, 0, &vus, count)
+        withUnsafeTemporaryAllocation(of: rd_kafka_vu_t.self, capacity: 7 + record.headers.count) { vus in
+            vus.initialize(repeating: rd_kafka_vu_t())
+            vus[0].vtype = RD_KAFKA_VTYPE_RKT
+            vus[0].u.rkt = topic
+            vus[1].vtype = RD_KAFKA_VTYPE_PARTITION
+            vus[1].u.i32 = record.partition ?? RD_KAFKA_PARTITION_UA
+            vus[2].vtype = RD_KAFKA_VTYPE_MSGFLAGS
+            vus[2].u.i = RD_KAFKA_MSG_F_COPY
+            vus[3].vtype = RD_KAFKA_VTYPE_OPAQUE
+            vus[3].u.ptr = opaque
+            vus[4].vtype = RD_KAFKA_VTYPE_TIMESTAMP
+            vus[4].u.i64 = record.timestamp ?? 0
+            return withOptionalBytes(record.key) { key in
+                withOptionalBytes(record.value) { value in
+                    vus[5].vtype = RD_KAFKA_VTYPE_KEY
+                    vus[5].u.mem.ptr = UnsafeMutableRawPointer(mutating: key.baseAddress)
+                    vus[5].u.mem.size = key.count
+                    vus[6].vtype = RD_KAFKA_VTYPE_VALUE
+                    vus[6].u.mem.ptr = UnsafeMutableRawPointer(mutating: value.baseAddress)
+                    vus[6].u.mem.size = value.count
+                    return withHeaders(record.headers, 0, vus, 7)
+                }
             }
         }
     }
 
-    private func withHeaders(_ headers: [KafkaHeader], _ index: Int, _ vus: inout [rd_kafka_vu_t], _ count: Int)
-        -> rd_kafka_resp_err_t
-    {
+    /// Adds header `index` and the rest (their strings must stay alive for the call),
+    /// then produces.
+    private func withHeaders(
+        _ headers: [KafkaHeader], _ index: Int, _ vus: UnsafeMutableBufferPointer<rd_kafka_vu_t>, _ count: Int
+    ) -> rd_kafka_resp_err_t {
         if index == headers.count {
-            let error = vus.withUnsafeBufferPointer { rd_kafka_produceva(handle, $0.baseAddress, count) }
-            guard let error else { return RD_KAFKA_RESP_ERR_NO_ERROR }
+            guard let error = rd_kafka_produceva(handle, vus.baseAddress, count) else {
+                return RD_KAFKA_RESP_ERR_NO_ERROR
+            }
             let code = rd_kafka_error_code(error)
             rd_kafka_error_destroy(error)
             return code
@@ -219,7 +226,7 @@ public final class KafkaProducer: Service, @unchecked Sendable {
                 vus[count].u.header.name = name
                 vus[count].u.header.val = UnsafeRawPointer(value.baseAddress)
                 vus[count].u.header.size = header.value == nil ? -1 : value.count
-                return withHeaders(headers, index + 1, &vus, count + 1)
+                return withHeaders(headers, index + 1, vus, count + 1)
             }
         }
     }
