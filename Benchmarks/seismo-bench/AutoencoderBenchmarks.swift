@@ -1,3 +1,4 @@
+import SeismoCore
 import SeismoDetect
 
 /// Release-build autoencoder training throughput as a fraction of OpenBLAS's own sgemm peak, same run.

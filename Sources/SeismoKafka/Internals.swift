@@ -108,11 +108,6 @@ func runBlocking<T: Sendable>(_ body: @escaping @Sendable () throws(KafkaError) 
 }
 
 /// Routes librdkafka's log lines to swift-log. Installed on every handle we create.
-final class LogSink: Sendable {
-    let logger: Logger
-    init(logger: Logger) { self.logger = logger }
-}
-
 let logTrampoline: @convention(c) (OpaquePointer?, Int32, UnsafePointer<CChar>?, UnsafePointer<CChar>?) -> Void = {
     handle, level, facility, message in
     guard let handle, let opaque = rd_kafka_opaque(handle) else { return }

@@ -99,21 +99,20 @@ public final class KafkaConsumer: @unchecked Sendable {
         guard !closed.load(ordering: .acquiring) else { throw KafkaError(.closed, "consumer is closed") }
         completeDeliveredRevoke()
         let deadline = ContinuousClock.now + timeout
-        var buffer = [UnsafeMutablePointer<rd_kafka_message_t>?](repeating: nil, count: max(1, maxRecords))
+        let capacity = max(1, maxRecords)
         while true {
             if let event = owner.nextEvent() { return event }
             if let fatal = owner.fatal.withLock({ $0 }) { throw fatal }
-            let count = buffer.withUnsafeMutableBufferPointer {
-                rd_kafka_consume_batch_queue(queue, 0, $0.baseAddress, $0.count)
+            // The message pointers live on the stack: no heap buffer per poll.
+            let (count, records) = try withUnsafeTemporaryAllocation(
+                of: UnsafeMutablePointer<rd_kafka_message_t>?.self, capacity: capacity
+            ) { buffer throws(KafkaError) -> (Int, [ConsumerRecord]) in
+                let count = rd_kafka_consume_batch_queue(queue, 0, buffer.baseAddress, capacity)
+                if count < 0 { throw KafkaError(rdkafka: rd_kafka_last_error(), "poll") }
+                return (count, convert(UnsafeBufferPointer(rebasing: buffer[0..<count])))
             }
-            if count > 0 {
-                let records = convert(buffer[0..<count])
-                if !records.isEmpty { return .records(records) }
-                continue
-            }
-            if count < 0 {
-                throw KafkaError(rdkafka: rd_kafka_last_error(), "poll")
-            }
+            if !records.isEmpty { return .records(records) }
+            if count > 0 { continue }
             if owner.hasEvents { continue }
             let now = ContinuousClock.now
             if now >= deadline { return .records([]) }
@@ -224,7 +223,7 @@ public final class KafkaConsumer: @unchecked Sendable {
         owner.completeRevoke(handle, onlyIfDelivered: true)
     }
 
-    private func convert(_ messages: ArraySlice<UnsafeMutablePointer<rd_kafka_message_t>?>) -> [ConsumerRecord] {
+    private func convert(_ messages: UnsafeBufferPointer<UnsafeMutablePointer<rd_kafka_message_t>?>) -> [ConsumerRecord] {
         var records: [ConsumerRecord] = []
         records.reserveCapacity(messages.count)
         var lastTopicHandle: OpaquePointer?

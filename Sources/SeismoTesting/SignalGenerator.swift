@@ -1,31 +1,9 @@
 import SeismoCore
 import SeismoWire
 
-/// A small, fast, seedable generator (SplitMix64): the same seed gives the same numbers
-/// on every machine and in every release, unlike `SystemRandomNumberGenerator`.
-public struct SeededRandom: RandomNumberGenerator, Sendable {
-    private var state: UInt64
-
-    public init(seed: UInt64) { state = seed }
-
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// Uniform in `0..<1`.
-    public mutating func nextUnit() -> Double { Double(next() >> 11) * 0x1p-53 }
-
-    /// Standard normal (Box–Muller).
-    public mutating func nextGaussian() -> Double {
-        let u = 1 - nextUnit()  // (0, 1], so the log is finite
-        let v = nextUnit()
-        return (-2 * log(u)).squareRoot() * cos(2 * Double.pi * v)
-    }
-}
+/// The seeded generator tests and benchmarks use: SeismoCore's SplitMix64, so the same
+/// seed gives the same numbers on every machine and in every release.
+public typealias SeededRandom = SplitMix64
 
 /// Deterministic, realistic-looking metrics for tests and benchmarks: N series × M points
 /// of gauges (a periodic wave plus Gaussian noise) and counters (monotonic, with a noisy

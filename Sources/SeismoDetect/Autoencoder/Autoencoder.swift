@@ -1,3 +1,5 @@
+import SeismoCore
+
 /// A dense autoencoder over standardised feature rows; a row's raw score is its reconstruction error.
 ///
 /// The network is `features → encoderWidths… → mirrored decoder → features`: encoder layer `i` uses

@@ -1,3 +1,5 @@
+import SeismoCore
+
 /// One dense layer of a fitted autoencoder: `output = activation(input · weights + bias)`.
 public struct AutoencoderLayer: Sendable, Equatable {
     /// `inputs × outputs`, row-major.

@@ -1,3 +1,4 @@
+import SeismoCore
 import SeismoDetect
 import Testing
 

@@ -1,4 +1,5 @@
 @testable import SeismoDetect
+import SeismoCore
 import Testing
 
 @Suite("Autoencoder backward pass")
