@@ -17,6 +17,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
     ],
     targets: [
         // Signal value types, label hashing, durations and times.
@@ -54,6 +56,38 @@ let package = Package(
         ),
         // Matrices over BLAS/LAPACK, detectors, training, model files, evaluation.
         .target(name: "SeismoDetect", dependencies: ["SeismoCore", "COpenBLAS"]),
+        // YAML pipeline spec → validated, compiled `Pipeline`; every error with file:line:column.
+        .target(
+            name: "SeismoPipeline",
+            dependencies: ["SeismoCore", .product(name: "Yams", package: "Yams")]
+        ),
+        // Storage protocols (`Appender`, `Querier`) and the SQLite implementation.
+        .target(
+            name: "SeismoStore",
+            dependencies: [
+                "SeismoCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // Windows, watermarks, aggregators and sketches, keyed state, the worker's commit protocol.
+        .target(
+            name: "SeismoStream",
+            dependencies: [
+                "SeismoCore", "SeismoWire", "SeismoKafka", "SeismoPipeline",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // Collectors: synthetic metrics and file replay (real collectors in later issues).
+        .target(
+            name: "SeismoCollect",
+            dependencies: [
+                "SeismoCore", "SeismoWire", "SeismoKafka", "SeismoPipeline",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         // Fixtures shared by tests and benchmarks.
         .target(
             name: "SeismoTesting",
@@ -85,6 +119,10 @@ let package = Package(
         .testTarget(name: "SeismoCoreTests", dependencies: ["SeismoCore"]),
         .testTarget(name: "SeismoWireTests", dependencies: ["SeismoWire", "SeismoTesting"]),
         .testTarget(name: "SeismoDetectTests", dependencies: ["SeismoDetect"]),
+        .testTarget(name: "SeismoPipelineTests", dependencies: ["SeismoPipeline"]),
+        .testTarget(name: "SeismoStoreTests", dependencies: ["SeismoStore"]),
+        .testTarget(name: "SeismoStreamTests", dependencies: ["SeismoStream"]),
+        .testTarget(name: "SeismoCollectTests", dependencies: ["SeismoCollect", "SeismoTesting"]),
         .testTarget(name: "SeismoKafkaTests", dependencies: ["SeismoKafka", "SeismoTesting"]),
         .testTarget(
             name: "SeismoCLITests",

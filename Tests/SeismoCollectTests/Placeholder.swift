@@ -1,0 +1,4 @@
+import Testing
+@testable import SeismoCollect
+
+@Test func moduleLinks() {}

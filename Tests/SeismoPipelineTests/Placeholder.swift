@@ -1,0 +1,4 @@
+import Testing
+@testable import SeismoPipeline
+
+@Test func moduleLinks() {}

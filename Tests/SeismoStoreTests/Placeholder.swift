@@ -1,0 +1,4 @@
+import Testing
+@testable import SeismoStore
+
+@Test func moduleLinks() {}

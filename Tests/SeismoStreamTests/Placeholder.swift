@@ -1,0 +1,4 @@
+import Testing
+@testable import SeismoStream
+
+@Test func moduleLinks() {}
