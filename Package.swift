@@ -19,6 +19,9 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
     ],
     targets: [
         // Signal value types, label hashing, durations and times.
@@ -77,6 +80,8 @@ let package = Package(
             dependencies: [
                 "SeismoCore", "SeismoWire", "SeismoKafka", "SeismoPipeline",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         // Collectors: synthetic metrics and file replay (real collectors in later issues).
@@ -85,6 +90,28 @@ let package = Package(
             dependencies: [
                 "SeismoCore", "SeismoWire", "SeismoKafka", "SeismoPipeline",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // HTTP: health, readiness and Seismo's own /metrics (the Prometheus API in a later issue).
+        .target(
+            name: "SeismoServer",
+            dependencies: [
+                "SeismoCore", "SeismoStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The one place that wires a compiled pipeline into running services.
+        .target(
+            name: "SeismoRuntime",
+            dependencies: [
+                "SeismoCore", "SeismoWire", "SeismoKafka", "SeismoPipeline", "SeismoStream", "SeismoStore",
+                "SeismoCollect", "SeismoDetect", "SeismoServer",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
@@ -97,8 +124,10 @@ let package = Package(
         .executableTarget(
             name: "seismo",
             dependencies: [
-                "SeismoCore", "SeismoWire", "SeismoKafka",
+                "SeismoCore", "SeismoWire", "SeismoKafka", "SeismoPipeline", "SeismoStore", "SeismoRuntime",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -123,6 +152,10 @@ let package = Package(
         .testTarget(name: "SeismoStoreTests", dependencies: ["SeismoStore"]),
         .testTarget(name: "SeismoStreamTests", dependencies: ["SeismoStream"]),
         .testTarget(name: "SeismoCollectTests", dependencies: ["SeismoCollect", "SeismoTesting"]),
+        .testTarget(
+            name: "SeismoRuntimeTests",
+            dependencies: ["SeismoRuntime", "SeismoStore", "SeismoWire", "SeismoTesting"]
+        ),
         .testTarget(name: "SeismoKafkaTests", dependencies: ["SeismoKafka", "SeismoTesting"]),
         .testTarget(
             name: "SeismoCLITests",

@@ -1,0 +1,170 @@
+import SeismoCore
+import SeismoDetect
+import SeismoPipeline
+import SeismoStore
+import SeismoStream
+import SeismoWire
+
+/// The pipeline's detectors and their per-group state: scores window outputs and turns the
+/// verdicts over threshold into anomaly events.
+///
+/// Each (detector, group) has its own `StreamingDetector`. A group first seen by this
+/// process (at start, after a crash, or when its partition moves here) is warmed up from
+/// the feature table before it scores, so the verdicts do not depend on where or how often
+/// the stream was restarted. A window is learned once, when first emitted; a re-emitted
+/// (late-updated) window is scored again but not learned again.
+struct DetectorBank: Sendable {
+    struct Binding: Sendable {
+        let spec: DetectorSpec
+        let stream: StreamSpec
+        /// Positions of the detector's features in the stream's feature order.
+        let featureIndices: [Int]
+        let make: @Sendable () -> any StreamingDetector
+        /// Windows of history to reload when a group is first seen.
+        let warmUpWindows: Int
+    }
+
+    struct GroupState: Sendable {
+        var detector: any StreamingDetector
+        var lastLearnedEnd: Int64
+    }
+
+    let pipeline: String
+    let featureTable: String
+    let bindings: [Binding]
+    private var states: [String: [Labels: GroupState]] = [:]
+
+    init(pipeline: Pipeline) throws(RuntimeError) {
+        self.pipeline = pipeline.name
+        featureTable = pipeline.outputs.featureTable
+        var bindings: [Binding] = []
+        for spec in pipeline.detectors {
+            guard let stream = pipeline.stream(named: spec.stream) else {
+                throw RuntimeError("detector \(spec.name) reads unknown stream \(spec.stream)")
+            }
+            let names = stream.featureNames
+            let indices = try spec.features.map { (feature: String) throws(RuntimeError) -> Int in
+                guard let index = names.firstIndex(of: feature) else {
+                    throw RuntimeError("detector \(spec.name) reads unknown feature \(feature) of stream \(stream.name)")
+                }
+                return index
+            }
+            switch spec.type {
+            case "zscore":
+                let parameters = RollingZScore.Parameters(
+                    history: Int(spec.parameters["history"]?.number ?? 60),
+                    minHistory: Int(spec.parameters["min_history"]?.number ?? 10),
+                    z: spec.parameters["z"]?.number ?? 3.5,
+                    threshold: spec.threshold ?? 1)
+                let features = spec.features
+                bindings.append(
+                    Binding(
+                        spec: spec, stream: stream, featureIndices: indices,
+                        make: { RollingZScore(featureNames: features, parameters: parameters) },
+                        warmUpWindows: parameters.history))
+            default:
+                throw RuntimeError("detector \(spec.name): type \(spec.type) is not available in this version")
+            }
+        }
+        self.bindings = bindings
+    }
+
+    /// Streams some detector reads.
+    var scoredStreams: Set<String> { Set(bindings.map(\.stream.name)) }
+
+    /// For each binding, the groups among `outputs` that have no state yet, and the range
+    /// of stored windows to learn first: those ending before the earliest new output.
+    func warmUpRequests(for outputs: [WindowOutput]) -> [(binding: Int, groups: Set<Labels>, from: Int64, to: Int64)] {
+        var requests: [(binding: Int, groups: Set<Labels>, from: Int64, to: Int64)] = []
+        for (index, binding) in bindings.enumerated() {
+            let known = states[binding.spec.name] ?? [:]
+            var groups: Set<Labels> = []
+            var earliest = Int64.max
+            for output in outputs where output.stream == binding.stream.name && known[output.group] == nil {
+                groups.insert(output.group)
+                earliest = min(earliest, output.windowEnd)
+            }
+            guard !groups.isEmpty else { continue }
+            let span = Int64(binding.warmUpWindows + 1) * binding.stream.window.hop.milliseconds
+            requests.append((index, groups, earliest - span, earliest - 1))
+        }
+        return requests
+    }
+
+    /// Creates the state of `groups` and learns `rows` (stored windows, oldest first) of them.
+    mutating func warmUp(binding index: Int, groups: Set<Labels>, rows: [WindowRow]) {
+        let binding = bindings[index]
+        var table = states[binding.spec.name] ?? [:]
+        for group in groups where table[group] == nil {
+            table[group] = GroupState(detector: binding.make(), lastLearnedEnd: .min)
+        }
+        for row in rows.sorted(by: { $0.windowEnd < $1.windowEnd }) where row.stream == binding.stream.name {
+            guard groups.contains(row.group), var state = table[row.group], row.windowEnd > state.lastLearnedEnd else {
+                continue
+            }
+            state.detector.learn(binding.spec.features.map { row[feature: $0] ?? .nan })
+            state.lastLearnedEnd = row.windowEnd
+            table[row.group] = state
+        }
+        states[binding.spec.name] = table
+    }
+
+    /// Scores `outputs` in order and learns each new window; returns the anomalies.
+    mutating func score(_ outputs: [WindowOutput], detectedAt: Timestamp) -> [AnomalyEvent] {
+        var events: [AnomalyEvent] = []
+        for binding in bindings {
+            var table = states[binding.spec.name] ?? [:]
+            for output in outputs where output.stream == binding.stream.name {
+                var state = table[output.group] ?? GroupState(detector: binding.make(), lastLearnedEnd: .min)
+                let values = binding.featureIndices.map { output.values[$0] }
+                if let verdict = state.detector.score(values), verdict.isAnomalous {
+                    events.append(event(binding, output, values, verdict, detectedAt))
+                }
+                if output.windowEnd > state.lastLearnedEnd {
+                    state.detector.learn(values)
+                    state.lastLearnedEnd = output.windowEnd
+                }
+                table[output.group] = state
+            }
+            states[binding.spec.name] = table
+        }
+        return events
+    }
+
+    /// Forgets the state of every group (tests; a model reload).
+    mutating func reset() { states = [:] }
+
+    private func event(
+        _ binding: Binding, _ output: WindowOutput, _ values: [Double], _ verdict: StreamingVerdict,
+        _ detectedAt: Timestamp
+    ) -> AnomalyEvent {
+        var observed: [String: Double] = [:]
+        for (name, value) in zip(binding.spec.features, values) where value.isFinite { observed[name] = value }
+        let band = verdict.lower.flatMap { lower in verdict.upper.map { AnomalyEvent.Band(lower: lower, upper: $0) } }
+        let severity: AnomalyEvent.Severity = verdict.score >= 2 * verdict.threshold ? .critical : .warning
+        return AnomalyEvent(
+            pipeline: pipeline, detector: binding.spec.name, detectorType: binding.spec.type, group: output.group,
+            windowStart: Timestamp(milliseconds: output.windowStart), windowEnd: Timestamp(milliseconds: output.windowEnd),
+            observed: observed, expected: verdict.expected, band: band, score: verdict.score,
+            threshold: verdict.threshold, severity: severity,
+            contributions: verdict.contributions.prefix(5).map {
+                AnomalyEvent.Contribution(feature: $0.feature, weight: $0.weight)
+            },
+            detectedAt: detectedAt)
+    }
+}
+
+/// The error type of SeismoRuntime: what stops a pipeline from starting or running.
+public struct RuntimeError: Error, Sendable, CustomStringConvertible {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+extension Duration {
+    /// Whole milliseconds.
+    var milliseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
+    }
+}

@@ -1,0 +1,109 @@
+import Logging
+import Metrics
+import SeismoCore
+import SeismoKafka
+import SeismoPipeline
+import SeismoStore
+import SeismoStream
+import SeismoWire
+import Synchronization
+
+/// Where the workers' flushes go: rows into the store, window outputs through the
+/// detectors, anomalies into the store and onto the anomaly topic.
+///
+/// A flush is stored in one transaction, then its anomaly events are produced and
+/// acknowledged; only then does `write` return and the worker commit its offsets.
+final class PipelineSink: WindowSink {
+    private let pipeline: Pipeline
+    private let store: SQLiteStore
+    private let producer: KafkaProducer
+    private let detectors: Mutex<DetectorBank>
+    private let logger: Logger
+    private let storeWrite = Metrics.Timer(label: "seismo_store_write_duration_seconds", preferredDisplayUnit: .seconds)
+    private let anomalyCounter = Counter(label: "seismo_anomalies_total")
+    private let storedSamples = Counter(label: "seismo_store_samples_total")
+    private let storedRows = Counter(label: "seismo_store_window_rows_total")
+    private let onAnomaly: @Sendable (AnomalyEvent) -> Void
+
+    init(
+        pipeline: Pipeline, store: SQLiteStore, producer: KafkaProducer, logger: Logger,
+        onAnomaly: @escaping @Sendable (AnomalyEvent) -> Void = { _ in }
+    ) throws(RuntimeError) {
+        self.pipeline = pipeline
+        self.store = store
+        self.producer = producer
+        self.logger = logger
+        self.onAnomaly = onAnomaly
+        detectors = Mutex(try DetectorBank(pipeline: pipeline))
+    }
+
+    func write(_ flush: WorkerFlush, worker: Int) async throws {
+        let outputs = flush.outputs.sorted { ($0.windowEnd, $0.windowStart) < ($1.windowEnd, $1.windowStart) }
+        try await warmUp(outputs)
+        let events = detectors.withLock { $0.score(outputs, detectedAt: .now) }
+
+        var appender = store.appender()
+        if pipeline.outputs.storeRaw {
+            for series in flush.raw {
+                for i in 0..<series.count {
+                    appender.append(series.labels, timestamp: series.timestamps[i], value: series.values[i])
+                }
+            }
+        }
+        if pipeline.outputs.storeAggregates {
+            for output in outputs { appender.append(row(for: output), asSeries: true) }
+        }
+        for event in events { appender.append(record(for: event)) }
+        let started = ContinuousClock.now
+        try await appender.commit()
+        storeWrite.recordNanoseconds((ContinuousClock.now - started).nanosecondsValue)
+        storedSamples.increment(by: Int64(pipeline.outputs.storeRaw ? flush.rawSampleCount : 0))
+        storedRows.increment(by: Int64(outputs.count))
+
+        guard !events.isEmpty else { return }
+        let records = events.map { event in
+            ProducerRecord(
+                topic: pipeline.outputs.anomalyTopic, key: Array(event.id.utf8), value: AnomalyEventCodec.encode(event),
+                headers: [KafkaHeader(WireHeaders.contentType, WireHeaders.anomalyEventJSON)])
+        }
+        let reports = try await producer.send(records)
+        if let failed = reports.first(where: { !$0.isDelivered }) {
+            throw failed.error ?? KafkaError(.unknown, "anomaly event not delivered")
+        }
+        anomalyCounter.increment(by: Int64(events.count))
+        for event in events { onAnomaly(event) }
+    }
+
+    /// Loads stored history for groups the detectors have not seen in this process.
+    private func warmUp(_ outputs: [WindowOutput]) async throws {
+        let requests = detectors.withLock { $0.warmUpRequests(for: outputs) }
+        for request in requests {
+            let rows = try await store.featureRows(table: pipeline.outputs.featureTable, from: request.from, to: request.to)
+            detectors.withLock { $0.warmUp(binding: request.binding, groups: request.groups, rows: rows) }
+        }
+    }
+
+    private func row(for output: WindowOutput) -> WindowRow {
+        let names = pipeline.stream(named: output.stream)?.featureNames ?? []
+        return WindowRow(
+            table: pipeline.outputs.featureTable, stream: output.stream, windowStart: output.windowStart,
+            windowEnd: output.windowEnd, group: output.group,
+            features: zip(names, output.values).map { (name: $0, value: $1) }, sampleCount: output.sampleCount)
+    }
+
+    private func record(for event: AnomalyEvent) -> AnomalyRecord {
+        let group = (try? Labels(validating: event.group)) ?? Labels()
+        return AnomalyRecord(
+            id: event.id, pipeline: event.pipeline, detector: event.detector, group: group,
+            windowStart: event.windowStart.milliseconds, windowEnd: event.windowEnd.milliseconds, score: event.score,
+            threshold: event.threshold, severity: event.severity.rawValue,
+            json: String(decoding: AnomalyEventCodec.encode(event), as: UTF8.self))
+    }
+}
+
+extension Duration {
+    var nanosecondsValue: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+    }
+}
