@@ -21,10 +21,12 @@ public struct EncodedRecord: Sendable, Equatable {
     }
 }
 
-/// Packs signals into Kafka records, partitioned by series.
+/// Packs signals into Kafka records, partitioned by series (or by group of series).
 ///
 /// Every series is keyed by `RecordKey.series(labels)` (log records by their stream
-/// labels, spans by `RecordKey.trace(traceID)`) and assigned the partition that Kafka's
+/// labels, spans by `RecordKey.trace(traceID)`); with `keyLabels` set, series and log
+/// records are keyed by `RecordKey.group(labels, keyLabels)` instead, so every series that
+/// shares those label values lands on one partition. Each key is assigned the partition that Kafka's
 /// default murmur2 partitioner gives that key. Series of one partition are packed into
 /// records of at most `maxSamplesPerRecord` signals (a log record or span counts as one);
 /// a series larger than that is split across consecutive records of its partition. Each
@@ -35,13 +37,24 @@ public struct SignalBatcher: Sendable {
     public let maxSamplesPerRecord: Int
     /// Written as each record's `SignalBatch.source`.
     public var source: String
+    /// The labels whose values key a series (a topic's `keyLabels`); nil keys by the whole series.
+    public let keyLabels: [String]?
+    private let keyLabelSet: Set<String>?
 
-    public init(partitionCount: Int32, maxSamplesPerRecord: Int = 1000, source: String = "") {
+    public init(partitionCount: Int32, maxSamplesPerRecord: Int = 1000, source: String = "", keyLabels: [String]? = nil) {
         precondition(partitionCount > 0, "partitionCount must be positive")
         precondition(maxSamplesPerRecord > 0, "maxSamplesPerRecord must be positive")
         self.partitionCount = partitionCount
         self.maxSamplesPerRecord = maxSamplesPerRecord
         self.source = source
+        self.keyLabels = keyLabels
+        keyLabelSet = keyLabels.map(Set.init)
+    }
+
+    /// The record key of the series (or log stream) `labels`.
+    public func key(of labels: Labels) -> [UInt8] {
+        guard let keyLabelSet else { return RecordKey.series(labels) }
+        return RecordKey.group(labels, keyLabelSet)
     }
 
     /// Records for `samples`, `logs` and `spans`, ordered by partition.
@@ -54,11 +67,11 @@ public struct SignalBatcher: Sendable {
     public func records(for batch: SignalBatch) -> [EncodedRecord] {
         var partitions: [Int32: Pending] = [:]
         for series in batch.series where series.count > 0 {
-            let key = RecordKey.series(series.labels)
+            let key = self.key(of: series.labels)
             partitions[partition(of: key), default: Pending()].series.append((key, series))
         }
         for log in batch.logs {
-            let key = RecordKey.series(log.labels)
+            let key = self.key(of: log.labels)
             partitions[partition(of: key), default: Pending()].logs.append((key, log))
         }
         for span in batch.spans {
@@ -145,5 +158,18 @@ public struct SignalBatcher: Sendable {
             self.key = nil
             used = 0
         }
+    }
+}
+
+extension RecordKey {
+    /// The key of the group of series that share the values of `keyLabels`: the 8 bytes,
+    /// big-endian, of the `stableHash` of only those labels (absent ones are left out).
+    public static func group(_ labels: Labels, _ keyLabels: Set<String>) -> [UInt8] {
+        series(labels.keeping(keyLabels))
+    }
+
+    /// The key of the group of series that share the values of `keyLabels`.
+    public static func group(_ labels: Labels, _ keyLabels: [String]) -> [UInt8] {
+        group(labels, Set(keyLabels))
     }
 }

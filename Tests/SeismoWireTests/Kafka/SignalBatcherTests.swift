@@ -83,6 +83,47 @@ struct SignalBatcherTests {
         #expect(Set(seenSpans) == Set(spans))
     }
 
+    @Test("with key labels, series of one service share a partition: murmur2 of the group key")
+    func keyLabels() throws {
+        let services = (0..<12).map { "svc\($0)" }
+        var samples: [Sample] = []
+        for service in services {
+            for instance in 0..<4 {
+                for metric in ["cpu", "mem", "latency"] {
+                    let labels: Labels = ["__name__": metric, "service": service, "instance": "\(service)-\(instance)"]
+                    samples.append(Sample(labels: labels, timestamp: Timestamp(milliseconds: 1000), value: 1))
+                }
+            }
+        }
+        let batcher = SignalBatcher(partitionCount: 8, maxSamplesPerRecord: 5, source: "t", keyLabels: ["service"])
+        var partitionOf: [String: Set<Int32>] = [:]
+        var decoded: [Sample] = []
+        for record in batcher.records(samples: samples) {
+            #expect(KafkaPartitioner.murmur2(key: record.key, partitionCount: 8) == record.partition)
+            let batch = try SignalCodec.decode(record.payload)
+            for series in batch.series {
+                let service = try #require(series.labels["service"])
+                partitionOf[service, default: []].insert(record.partition)
+                let key = RecordKey.group(series.labels, ["service"])
+                #expect(key == RecordKey.series(["service": service]))
+                #expect(KafkaPartitioner.murmur2(key: key, partitionCount: 8) == record.partition)
+            }
+            decoded += batch.samples
+        }
+        #expect(partitionOf.count == services.count)
+        #expect(partitionOf.values.allSatisfy { $0.count == 1 })
+        // Twelve services over eight partitions use more than one partition.
+        #expect(Set(partitionOf.values.flatMap { $0 }).count > 1)
+        #expect(Self.rows(decoded) == Self.rows(samples))
+    }
+
+    @Test("without key labels the key is the whole series'")
+    func defaultKey() {
+        let labels: Labels = ["__name__": "cpu", "service": "a"]
+        #expect(SignalBatcher(partitionCount: 3).key(of: labels) == RecordKey.series(labels))
+        #expect(SignalBatcher(partitionCount: 3, keyLabels: ["service"]).key(of: labels) == RecordKey.series(["service": "a"]))
+    }
+
     @Test("nothing in, no records out")
     func empty() {
         #expect(SignalBatcher(partitionCount: 3).records(samples: []).isEmpty)

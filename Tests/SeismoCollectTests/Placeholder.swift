@@ -1,4 +1,0 @@
-import Testing
-@testable import SeismoCollect
-
-@Test func moduleLinks() {}
