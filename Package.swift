@@ -97,7 +97,7 @@ let package = Package(
         .executableTarget(
             name: "seismo",
             dependencies: [
-                "SeismoCore", "SeismoWire", "SeismoKafka",
+                "SeismoCore", "SeismoWire", "SeismoKafka", "SeismoPipeline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

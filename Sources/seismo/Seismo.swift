@@ -6,6 +6,6 @@ struct Seismo: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "seismo",
         abstract: "Observability stream processor with anomaly detection.",
-        subcommands: [Broker.self, Produce.self, Subscribe.self, Topics.self]
+        subcommands: [Broker.self, Produce.self, Subscribe.self, Topics.self, Validate.self]
     )
 }

@@ -89,10 +89,8 @@ struct PipelineCompiler {
         var collectorTopics: [String] = []
         var seenCollectors: Set<String> = []
         for (node, location) in reader.list(spec, "collectors") ?? [] {
+            checkUnique(node, location, what: "collector", seen: &seenCollectors)
             guard let item = compileCollector(node, location, declared: declared, outputs: outputs) else { continue }
-            if !seenCollectors.insert(item.name).inserted {
-                reader.report(.duplicate, Location(path: location.path + ".name", node: node), "duplicate collector name '\(item.name)'")
-            }
             collectors.append(item)
             if !collectorTopics.contains(item.topic) { collectorTopics.append(item.topic) }
         }
@@ -103,15 +101,11 @@ struct PipelineCompiler {
         for topic in collectorTopics where signalKeys[topic] == nil { signalKeys[topic] = .some(nil) }
         var streams: [StreamSpec] = []
         var infos: [String: StreamInfo] = [:]
+        var seenStreams: Set<String> = []
         for (node, location) in reader.list(spec, "streams") ?? [] {
+            checkUnique(node, location, what: "stream", seen: &seenStreams)
             let (stream, info) = compileStream(node, location, signalTopics: signalKeys, outputs: outputs)
-            if let info {
-                if infos[info.name] != nil {
-                    reader.report(.duplicate, Location(path: location.path + ".name", node: node), "duplicate stream name '\(info.name)'")
-                } else {
-                    infos[info.name] = info
-                }
-            }
+            if let info, infos[info.name] == nil { infos[info.name] = info }
             if let stream { streams.append(stream) }
         }
 
@@ -119,10 +113,8 @@ struct PipelineCompiler {
         var detectors: [DetectorSpec] = []
         var seenDetectors: Set<String> = []
         for (node, location) in reader.list(spec, "detectors") ?? [] {
+            checkUnique(node, location, what: "detector", seen: &seenDetectors)
             guard let detector = compileDetector(node, location, streams: infos) else { continue }
-            if !seenDetectors.insert(detector.name).inserted {
-                reader.report(.duplicate, Location(path: location.path + ".name", node: node), "duplicate detector name '\(detector.name)'")
-            }
             detectors.append(detector)
         }
 
@@ -146,6 +138,17 @@ struct PipelineCompiler {
             name: name,
             kafka: KafkaSettings(brokers: brokers, properties: properties, topics: topics, consumerGroup: consumerGroup),
             collectors: collectors, streams: streams, outputs: outputs, detectors: detectors, runtime: runtime)
+    }
+
+    /// Reports a list item whose `name` was already used by an earlier item.
+    private func checkUnique(_ node: Node, _ location: Location, what: String, seen: inout Set<String>) {
+        guard case .mapping(let mapping) = node, let nameNode = mapping["name"], case .scalar(let scalar) = nameNode,
+            !nameNode.isNull
+        else { return }
+        if !seen.insert(scalar.string).inserted {
+            reader.report(
+                .duplicate, Location(path: location.path + ".name", node: nameNode), "duplicate \(what) name '\(scalar.string)'")
+        }
     }
 
     /// Label names, each checked; duplicates reported.
