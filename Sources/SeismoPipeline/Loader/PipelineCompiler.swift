@@ -429,7 +429,7 @@ struct PipelineCompiler {
             grouping = .without(labelNames(without))
             groupingLocation = m.location(of: "without")
         }
-        if let topic, case .some(let keys) = keyLabels {
+        if !(m.contains("by") && m.contains("without")), let topic, case .some(let keys) = keyLabels {
             if let complaint = keyLabelComplaint(grouping, topic: topic, keys: keys) {
                 reader.report(.keyLabels, groupingLocation, complaint)
                 ok = false

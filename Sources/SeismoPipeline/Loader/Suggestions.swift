@@ -9,8 +9,14 @@ enum Suggestions {
             if distance < (best?.1 ?? .max) { best = (candidate, distance) }
         }
         guard let (candidate, distance) = best else { return nil }
-        let limit = max(2, min(word.count, candidate.count) / 3)
-        return distance <= limit ? candidate : nil
+        let longer = max(word.count, candidate.count)
+        let limit = longer <= 3 ? 1 : max(2, longer / 3)
+        if distance <= limit, distance < longer { return candidate }
+        // A truncated key (`hist` for `history`).
+        if word.count >= 3 {
+            return candidates.first { $0.lowercased().hasPrefix(lowered) }
+        }
+        return nil
     }
 
     /// `; did you mean 'x'?` or, without a close candidate, the list of what is allowed.
