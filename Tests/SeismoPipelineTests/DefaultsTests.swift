@@ -1,0 +1,179 @@
+import SeismoCore
+import Testing
+@testable import SeismoPipeline
+
+@Suite("defaults filled in by the loader")
+struct DefaultsTests {
+    @Test("a minimal spec gets every default")
+    func minimal() throws {
+        let pipeline = try load(minimalSpec)
+        #expect(pipeline.name == "t")
+        #expect(pipeline.kafka.usesEmbeddedCluster)
+        #expect(pipeline.kafka.consumerGroup == "seismo.t")
+        #expect(pipeline.kafka.topics == [
+            TopicSpec(name: "signals.t", partitions: 4, keyLabels: ["service"]),
+            TopicSpec(name: "anomalies.t", partitions: 1), TopicSpec(name: "deadletter.t", partitions: 1),
+        ])
+        #expect(pipeline.outputs == OutputSpec(featureTable: "t_features", anomalyTopic: "anomalies.t", deadLetterTopic: "deadletter.t"))
+        #expect(pipeline.runtime == RuntimeSettings())
+        let window = pipeline.streams[0].window
+        #expect(window == WindowSpec(kind: .tumbling, size: .seconds(60)))
+        #expect(window.hop == .seconds(60))
+        #expect(window.latePolicy == .drop)
+        #expect(window.idleTimeout == .seconds(30))
+        #expect(window.lateRetention == .seconds(60))
+        #expect(pipeline.streams[0].selector.isEmpty)
+    }
+
+    @Test("used topics that are not declared are added: signals first, then anomalies, then dead letter")
+    func topicOrder() throws {
+        let pipeline = try load(
+            """
+            pipeline: my-pipe
+            collectors:
+              - {name: a, type: synthetic, topic: signals.b}
+              - {name: b, type: file, topic: signals.a, path: x.prom}
+            streams:
+              - {name: s, topic: signals.a, window: {size: 1m}, without: [], aggregations: {n: {fn: count}}}
+            outputs: {anomalies: {topic: alerts}}
+            """)
+        #expect(pipeline.kafka.topics.map(\.name) == ["signals.b", "signals.a", "alerts", "deadletter.my-pipe"])
+        #expect(pipeline.kafka.topics.map(\.partitions) == [4, 4, 1, 1])
+        #expect(pipeline.kafka.topics[0].keyLabels == nil)
+        #expect(pipeline.outputs.featureTable == "my_pipe_features")
+        guard case .file(let file) = pipeline.collectors[1].kind else {
+            Issue.record("expected a file collector")
+            return
+        }
+        #expect(file == FileReplaySpec(path: "x.prom", format: .exposition, speed: 0, loop: false))
+        guard case .synthetic(let synthetic) = pipeline.collectors[0].kind else { return }
+        #expect(synthetic == SyntheticSpec())
+    }
+
+    @Test("a file collector's format comes from the extension or format:")
+    func fileFormat() throws {
+        let base = "pipeline: t\ncollectors: [{name: a, type: file, topic: s, path: data.log"
+        #expect(try onlyIssue(base + "}]").message.contains("set format: csv or exposition"))
+        let pipeline = try load(base + ", format: csv}]")
+        #expect(pipeline.collectors[0].kind == .file(FileReplaySpec(path: "data.log", format: .csv)))
+    }
+
+    @Test("kafka settings: brokers, properties as strings, consumer group")
+    func kafka() throws {
+        let pipeline = try load(
+            minimalSpec.replacingOccurrences(
+                of: "kafka:\n", with: "kafka:\n  brokers: [k1:9092]\n  properties: {linger.ms: 5, enable.idempotence: true}\n  consumer_group: g\n"))
+        #expect(pipeline.kafka.brokers == ["k1:9092"])
+        #expect(!pipeline.kafka.usesEmbeddedCluster)
+        #expect(pipeline.kafka.properties == ["linger.ms": "5", "enable.idempotence": "true"])
+        #expect(pipeline.kafka.consumerGroup == "g")
+    }
+
+    @Test("detector parameters get their type's defaults; unknown ones are errors with suggestions")
+    func detectorParameters() throws {
+        let detector = minimalSpec + "\ndetectors: [{name: d, type: zscore, stream: s, features: [n]}]"
+        let pipeline = try load(detector)
+        #expect(pipeline.detectors[0].parameters == ["history": .number(60), "min_history": .number(10), "z": .number(3.5)])
+        #expect(pipeline.detectors[0].threshold == nil)
+
+        let tuned = try load(detector.replacingOccurrences(of: "features: [n]}", with: "features: [n], threshold: 2, params: {z: 4}}"))
+        #expect(tuned.detectors[0].parameters["z"] == .number(4))
+        #expect(tuned.detectors[0].threshold == 2)
+
+        var issue = try onlyIssue(detector.replacingOccurrences(of: "features: [n]}", with: "features: [n], params: {hist: 5}}"))
+        #expect(issue.message == "unknown key 'hist'; did you mean 'history'?")
+        issue = try onlyIssue(detector.replacingOccurrences(of: "features: [n]}", with: "features: [n], params: {history: 2}}"))
+        #expect(issue.message == "must be at least 3, got 2")
+        issue = try onlyIssue(detector.replacingOccurrences(of: "features: [n]}", with: "features: [n], params: {history: 5, min_history: 9}}"))
+        #expect(issue.path == "detectors[0].params.min_history")
+        issue = try onlyIssue(detector.replacingOccurrences(of: "type: zscore", with: "type: isolation"))
+        #expect(issue.message.contains("unknown type 'isolation'"))
+    }
+
+    @Test("the catalog lists each type's parameters in one place")
+    func catalog() {
+        let zscore = DetectorCatalog.type(named: "zscore")
+        #expect(zscore?.parameters.map(\.name) == ["history", "min_history", "z"])
+        #expect(zscore?.parameter(named: "z")?.defaultValue == .number(3.5))
+    }
+}
+
+@Suite("the shipped pipelines")
+struct ShippedPipelineTests {
+    static let files = ["pipelines/demo.yaml", "pipelines/examples/replay.yaml"]
+
+    @Test("the demo pipeline loads as documented")
+    func demo() throws {
+        let pipeline = try PipelineLoader.load(path: repositoryRoot.appendingPathComponent("pipelines/demo.yaml").path)
+        #expect(pipeline.name == "demo")
+        #expect(pipeline.kafka.topics.map(\.name) == ["signals.demo", "anomalies.demo", "deadletter.demo"])
+        guard case .synthetic(let synthetic) = pipeline.collectors.first?.kind else {
+            Issue.record("the demo's collector is synthetic")
+            return
+        }
+        #expect(synthetic.services.count == 3 && synthetic.instances == 2)
+        #expect(synthetic.groundTruthPath == "data/demo-truth.json")
+        // Anomalies within the first ~40 s of wall time.
+        for anomaly in synthetic.anomalies {
+            let wallSeconds = Double(anomaly.at.components.seconds) / synthetic.speed
+            #expect(wallSeconds <= 40)
+        }
+        let http = try #require(pipeline.stream(named: "http"))
+        #expect(http.featureNames == ["requests", "errors", "latency_p99", "latency_avg", "error_ratio"])
+        #expect(http.window.kind == .hopping && http.window.hop == .seconds(30) && http.window.latePolicy == .update)
+        #expect(http.grouping == .by(["service"]))
+        #expect(http.aggregations[1].selector.map(\.description) == ["__name__=\"http_requests_total\"", "code=~\"5..\""])
+        #expect(http.aggregations[2].function == .quantile(q: 0.99, relativeError: 0.01))
+        #expect(pipeline.detectors.map(\.features) == [["latency_p99", "error_ratio"]])
+    }
+
+    @Test("every shipped pipeline loads and validates against the JSON Schema (python jsonschema)", arguments: files)
+    func schema(file: String) throws {
+        _ = try PipelineLoader.load(path: repositoryRoot.appendingPathComponent(file).path)
+        let result = try SchemaCheck.run(repositoryRoot.appendingPathComponent(file).path)
+        #expect(result.valid, "\(result.output)")
+    }
+
+    @Test("the schema rejects what the loader rejects: an unknown key and a bad enum")
+    func schemaRejects() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("seismo-bad-\(UInt32.random(in: 0...UInt32.max)).yaml")
+        try (minimalSpec.replacingOccurrences(of: "{fn: count}", with: "{fn: cnt}") + "\nruntme: {}").write(to: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: path) }
+        let result = try SchemaCheck.run(path.path)
+        #expect(!result.valid)
+        #expect(result.output.contains("runtme") && result.output.contains("cnt"))
+    }
+}
+
+import Foundation
+
+/// Runs python3's `jsonschema` (Draft 2020-12) on a YAML file against schemas/pipeline.v1.schema.json.
+enum SchemaCheck {
+    static func run(_ yamlPath: String) throws -> (valid: Bool, output: String) {
+        // YAML timestamps stay strings, as the loader reads them.
+        let script = """
+            import json, sys, yaml
+            from jsonschema import Draft202012Validator
+            class Loader(yaml.SafeLoader): pass
+            Loader.yaml_implicit_resolvers = {k: [r for r in v if r[0] != 'tag:yaml.org,2002:timestamp']
+                for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+            schema = json.load(open(sys.argv[1]))
+            Draft202012Validator.check_schema(schema)
+            validator = Draft202012Validator(schema)
+            errors = [e.message for e in validator.iter_errors(yaml.load(open(sys.argv[2]), Loader=Loader))]
+            print("\\n".join(errors))
+            sys.exit(1 if errors else 0)
+            """
+        let schema = repositoryRoot.appendingPathComponent("schemas/pipeline.v1.schema.json").path
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", script, schema, yamlPath]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus == 0, text)
+    }
+}

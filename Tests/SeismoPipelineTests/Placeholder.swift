@@ -1,4 +1,0 @@
-import Testing
-@testable import SeismoPipeline
-
-@Test func moduleLinks() {}
