@@ -145,6 +145,7 @@ public struct RetentionService<C: Clock>: Service where C.Duration == Duration {
                         ])
                     onPass(.success(report))
                 } catch {
+                    if Task.isCancelled { return }  // shutting down: the pass was interrupted
                     logger.error("retention pass failed: \(error)")
                     onPass(.failure(error))
                 }
