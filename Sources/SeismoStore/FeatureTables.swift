@@ -1,4 +1,5 @@
 import GRDB
+import GRDBSQLite
 import SeismoCore
 
 /// Feature tables: one per `WindowRow.table`, created on first use, with the fixed key
@@ -46,21 +47,46 @@ enum FeatureTables {
         return rows.map { $0[0] as String }.filter { !Schema.reservedColumns.contains($0.lowercased()) }
     }
 
-    /// Inserts `row`, or replaces the sample count and the given features of the stored row.
-    static func upsert(_ db: Database, _ row: WindowRow, groupID: Int64) throws {
-        let names = row.features.map { Schema.quote($0.name) }
-        var sql = "INSERT INTO \(Schema.quote(row.table)) (stream, window_start, window_end, group_id, sample_count"
-        for name in names { sql += ", \(name)" }
-        sql += ") VALUES (?, ?, ?, ?, ?" + String(repeating: ", ?", count: names.count) + ")"
+    /// The upsert of a row of `table` with features `names`: inserts the row, or replaces
+    /// the sample count and these features of the stored row.
+    static func upsertSQL(table: String, names: [String]) -> String {
+        let quoted = names.map(Schema.quote)
+        var sql = "INSERT INTO \(Schema.quote(table)) (stream, window_start, window_end, group_id, sample_count"
+        for name in quoted { sql += ", \(name)" }
+        sql += ") VALUES (?, ?, ?, ?, ?" + String(repeating: ", ?", count: quoted.count) + ")"
         sql += " ON CONFLICT (stream, window_start, window_end, group_id) DO UPDATE SET sample_count = excluded.sample_count"
-        for name in names { sql += ", \(name) = excluded.\(name)" }
-        let statement = try db.cachedStatement(sql: sql)
-        var values: [DatabaseValue] = [
-            row.stream.databaseValue, row.windowStart.databaseValue, row.windowEnd.databaseValue,
-            groupID.databaseValue, row.sampleCount.databaseValue,
-        ]
-        for feature in row.features { values.append(feature.value.databaseValue) }
-        statement.setUncheckedArguments(StatementArguments(values))
-        try statement.execute()
+        for name in quoted { sql += ", \(name) = excluded.\(name)" }
+        return sql
+    }
+
+    /// Runs `statement` (from `upsertSQL` for the row's table and features) for `row`.
+    static func upsert(_ db: Database, _ statement: Statement, _ row: WindowRow, groupID: Int64) throws {
+        let handle = statement.sqliteStatement
+        var stream = row.stream
+        let code = stream.withUTF8 { bytes in
+            sqlite3_bind_text(handle, 1, bytes.baseAddress, Int32(bytes.count), sqliteTransient)
+            sqlite3_bind_int64(handle, 2, row.windowStart)
+            sqlite3_bind_int64(handle, 3, row.windowEnd)
+            sqlite3_bind_int64(handle, 4, groupID)
+            sqlite3_bind_int64(handle, 5, Int64(row.sampleCount))
+            for (index, feature) in row.features.enumerated() {
+                // NaN is stored as NULL, and read back as NaN.
+                if feature.value.isNaN {
+                    sqlite3_bind_null(handle, Int32(6 + index))
+                } else {
+                    sqlite3_bind_double(handle, Int32(6 + index), feature.value)
+                }
+            }
+            let code = sqlite3_step(handle)
+            sqlite3_reset(handle)
+            return code
+        }
+        guard code == SQLITE_DONE else {
+            throw DatabaseError(
+                resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
+        }
     }
 }
+
+/// SQLite's SQLITE_TRANSIENT destructor: SQLite copies the bound bytes.
+let sqliteTransient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)

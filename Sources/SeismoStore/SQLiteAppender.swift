@@ -1,4 +1,5 @@
 import GRDB
+import GRDBSQLite
 import SeismoCore
 
 /// The store's `Appender`: buffers rows in memory; `commit()` writes them all in one write
@@ -140,12 +141,19 @@ extension SQLiteStore {
                 }
             }
             let known = caches.withLock { $0.tables }
+            // Rows of one flush mostly share table and features: one statement for a run of them.
+            var current: (table: String, names: [String], statement: Statement)?
             for (index, row) in rows.enumerated() {
-                var columns = learnt.tables[row.table] ?? known[row.table]
-                if try FeatureTables.ensure(db, table: row.table, features: row.features.map(\.name), columns: &columns) {
-                    learnt.tables[row.table] = columns
+                let names = row.features.map(\.name)
+                if current == nil || current!.table != row.table || current!.names != names {
+                    var columns = learnt.tables[row.table] ?? known[row.table]
+                    if try FeatureTables.ensure(db, table: row.table, features: names, columns: &columns) {
+                        learnt.tables[row.table] = columns
+                    }
+                    let sql = FeatureTables.upsertSQL(table: row.table, names: names)
+                    current = (row.table, names, try db.cachedStatement(sql: sql))
                 }
-                try FeatureTables.upsert(db, row, groupID: groupIDs[index])
+                try FeatureTables.upsert(db, current!.statement, row, groupID: groupIDs[index])
             }
         }
 
@@ -211,6 +219,8 @@ extension SQLiteStore {
     }
 
     /// Upserts samples sorted by (series, time), `samplesPerStatement` rows per statement.
+    /// Values are bound with SQLite's C API: GRDB's `StatementArguments` cost more than
+    /// the insert itself at this rate.
     private static func insertSamples(_ db: Database, samples: [PendingSample], ids: [Int64]) throws {
         guard !samples.isEmpty else { return }
         // Sorting keeps B-tree inserts local; ties keep append order, so the last one wins.
@@ -220,33 +230,44 @@ extension SQLiteStore {
             if samples[$0].timestamp != samples[$1].timestamp { return samples[$0].timestamp < samples[$1].timestamp }
             return $0 < $1
         }
-        func sql(rows: Int) -> String {
-            "INSERT INTO samples (series_id, ts, value) VALUES "
-                + repeatElement("(?, ?, ?)", count: rows).joined(separator: ", ")
-                + " ON CONFLICT (series_id, ts) DO UPDATE SET value = excluded.value"
-        }
-        var values: [DatabaseValue] = []
-        values.reserveCapacity(samplesPerStatement * 3)
+        let many = try db.cachedStatement(sql: insertManySamplesSQL)
+        let one = try db.cachedStatement(sql: insertOneSampleSQL)
         var start = 0
         while start < order.count {
-            let count = min(samplesPerStatement, order.count - start)
-            let statement = try db.cachedStatement(sql: sql(rows: count == samplesPerStatement ? count : 1))
-            if count == samplesPerStatement {
-                values.removeAll(keepingCapacity: true)
-                for index in order[start..<(start + count)] {
-                    values.append(ids[index].databaseValue)
-                    values.append(samples[index].timestamp.databaseValue)
-                    values.append(SampleValue.encode(samples[index].value))
+            let count = order.count - start >= samplesPerStatement ? samplesPerStatement : 1
+            let handle = count == 1 ? one.sqliteStatement : many.sqliteStatement
+            var parameter: Int32 = 1
+            for index in order[start..<(start + count)] {
+                sqlite3_bind_int64(handle, parameter, ids[index])
+                sqlite3_bind_int64(handle, parameter + 1, samples[index].timestamp)
+                let value = samples[index].value
+                if !value.isNaN {
+                    sqlite3_bind_double(handle, parameter + 2, value)
+                } else if StaleMarker.isStale(value) {
+                    sqlite3_bind_text(handle, parameter + 2, staleText.utf8Start, Int32(staleText.utf8CodeUnitCount), nil)
+                } else {
+                    sqlite3_bind_null(handle, parameter + 2)
                 }
-                statement.setUncheckedArguments(StatementArguments(values))
-                try statement.execute()
-            } else {
-                for index in order[start..<(start + count)] {
-                    statement.setUncheckedArguments([ids[index], samples[index].timestamp, SampleValue.encode(samples[index].value)])
-                    try statement.execute()
-                }
+                parameter += 3
+            }
+            let code = sqlite3_step(handle)
+            sqlite3_reset(handle)
+            guard code == SQLITE_DONE else {
+                throw DatabaseError(
+                    resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
             }
             start += count
         }
     }
 }
+
+/// The stored form of the staleness marker (see `SampleValue`); static, so SQLite need not copy it.
+private let staleText: StaticString = "stale"
+
+private let insertManySamplesSQL =
+    "INSERT INTO samples (series_id, ts, value) VALUES "
+    + repeatElement("(?, ?, ?)", count: samplesPerStatement).joined(separator: ", ")
+    + " ON CONFLICT (series_id, ts) DO UPDATE SET value = excluded.value"
+
+private let insertOneSampleSQL =
+    "INSERT INTO samples (series_id, ts, value) VALUES (?, ?, ?) ON CONFLICT (series_id, ts) DO UPDATE SET value = excluded.value"

@@ -19,12 +19,19 @@ public final class SQLiteStore: Querier, Sendable {
         public var maximumReaders: Int
         /// Page cache per connection, in KiB.
         public var cacheKiB: Int
+        /// WAL size, in 4 KiB pages, that triggers a checkpoint. A large WAL lets a page that
+        /// many commits change be copied into the database once per checkpoint.
+        public var walPages: Int
 
-        public init(fullSync: Bool = false, busyTimeout: Duration = .seconds(5), maximumReaders: Int = 4, cacheKiB: Int = 65_536) {
+        public init(
+            fullSync: Bool = false, busyTimeout: Duration = .seconds(5), maximumReaders: Int = 4, cacheKiB: Int = 65_536,
+            walPages: Int = 16_384
+        ) {
             self.fullSync = fullSync
             self.busyTimeout = busyTimeout
             self.maximumReaders = maximumReaders
             self.cacheKiB = cacheKiB
+            self.walPages = walPages
         }
     }
 
@@ -42,6 +49,7 @@ public final class SQLiteStore: Querier, Sendable {
             PRAGMA synchronous = \(options.fullSync ? "FULL" : "NORMAL");
             PRAGMA cache_size = -\(max(2_000, options.cacheKiB));
             PRAGMA temp_store = MEMORY;
+            PRAGMA wal_autocheckpoint = \(max(1_000, options.walPages));
             """
         configuration.prepareDatabase { db in try db.execute(sql: pragmas) }
         let pool: DatabasePool
