@@ -83,3 +83,24 @@ enum SampleValue {
         }
     }
 }
+
+/// A label set as a dictionary key that hashes its UTF-8 bytes directly: cheaper than
+/// `String`'s hashing, and consistent with `Label`'s byte-wise `==`.
+struct SeriesKey: Hashable, Sendable {
+    let labels: Labels
+
+    init(_ labels: Labels) { self.labels = labels }
+
+    static func == (lhs: SeriesKey, rhs: SeriesKey) -> Bool { lhs.labels == rhs.labels }
+
+    func hash(into hasher: inout Hasher) {
+        for pair in labels.pairs {
+            var name = pair.name
+            var value = pair.value
+            name.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
+            hasher.combine(0xFF as UInt8)
+            value.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
+            hasher.combine(0xFF as UInt8)
+        }
+    }
+}

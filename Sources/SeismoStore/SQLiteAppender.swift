@@ -53,8 +53,8 @@ struct Batch: Sendable {
 /// What a committed transaction learnt, merged into `Caches` after the commit.
 private struct Learnt: Sendable {
     var generation: Int
-    var series: [Labels: Int64] = [:]
-    var groups: [Labels: Int64] = [:]
+    var series: [SeriesKey: Int64] = [:]
+    var groups: [SeriesKey: Int64] = [:]
     var tables: [String: [String]] = [:]
 }
 
@@ -113,17 +113,17 @@ extension SQLiteStore {
         var ids = [Int64](repeating: 0, count: samples.count)
         var groupIDs = [Int64](repeating: 0, count: rows.count)
         var learnt = caches.withLock { caches in
-            for index in samples.indices { ids[index] = caches.series[samples[index].labels] ?? 0 }
-            for index in rows.indices { groupIDs[index] = caches.groups[rows[index].group] ?? 0 }
+            for index in samples.indices { ids[index] = caches.series[SeriesKey(samples[index].labels)] ?? 0 }
+            for index in rows.indices { groupIDs[index] = caches.groups[SeriesKey(rows[index].group)] ?? 0 }
             return Learnt(generation: caches.generation)
         }
         for index in samples.indices where ids[index] == 0 {
             let labels = samples[index].labels
-            if let id = learnt.series[labels] {
+            if let id = learnt.series[SeriesKey(labels)] {
                 ids[index] = id
             } else {
                 let id = try Self.seriesID(db, labels)
-                learnt.series[labels] = id
+                learnt.series[SeriesKey(labels)] = id
                 ids[index] = id
             }
         }
@@ -132,11 +132,11 @@ extension SQLiteStore {
         if !rows.isEmpty {
             for index in rows.indices where groupIDs[index] == 0 {
                 let group = rows[index].group
-                if let id = learnt.groups[group] {
+                if let id = learnt.groups[SeriesKey(group)] {
                     groupIDs[index] = id
                 } else {
                     let id = try Self.groupID(db, group)
-                    learnt.groups[group] = id
+                    learnt.groups[SeriesKey(group)] = id
                     groupIDs[index] = id
                 }
             }

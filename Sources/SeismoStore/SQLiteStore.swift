@@ -19,13 +19,15 @@ public final class SQLiteStore: Querier, Sendable {
         public var maximumReaders: Int
         /// Page cache per connection, in KiB.
         public var cacheKiB: Int
-        /// WAL size, in 4 KiB pages, that triggers a checkpoint. A large WAL lets a page that
-        /// many commits change be copied into the database once per checkpoint.
+        /// WAL size, in 4 KiB pages, that triggers a checkpoint (256 MiB by default). A large
+        /// WAL lets a page that many commits change be copied into the database once per
+        /// checkpoint: scrapes touch every series, so every commit changes most pages.
+        /// After a checkpoint the WAL file is truncated to 64 MiB.
         public var walPages: Int
 
         public init(
             fullSync: Bool = false, busyTimeout: Duration = .seconds(5), maximumReaders: Int = 4, cacheKiB: Int = 65_536,
-            walPages: Int = 16_384
+            walPages: Int = 65_536
         ) {
             self.fullSync = fullSync
             self.busyTimeout = busyTimeout
@@ -50,6 +52,7 @@ public final class SQLiteStore: Querier, Sendable {
             PRAGMA cache_size = -\(max(2_000, options.cacheKiB));
             PRAGMA temp_store = MEMORY;
             PRAGMA wal_autocheckpoint = \(max(1_000, options.walPages));
+            PRAGMA journal_size_limit = 67108864;
             """
         configuration.prepareDatabase { db in try db.execute(sql: pragmas) }
         let pool: DatabasePool
@@ -114,8 +117,8 @@ public final class SQLiteStore: Querier, Sendable {
 /// before a deletion does not put back ids that no longer exist.
 struct Caches {
     var generation = 0
-    var series: [Labels: Int64] = [:]
-    var groups: [Labels: Int64] = [:]
+    var series: [SeriesKey: Int64] = [:]
+    var groups: [SeriesKey: Int64] = [:]
     /// Columns of each known feature table, in table order.
     var tables: [String: [String]] = [:]
 }
