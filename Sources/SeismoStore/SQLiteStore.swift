@@ -1,0 +1,138 @@
+import GRDB
+import SeismoCore
+import Synchronization
+
+/// The SQLite store: raw samples with a label index, feature tables, anomalies.
+///
+/// Writes go through `appender()`; one write transaction runs at a time (GRDB serialises
+/// them), and reads run concurrently with writes (WAL). Every method is safe to call from
+/// any task.
+public final class SQLiteStore: Querier, Sendable {
+    /// How a file-backed store opens its database.
+    public struct Options: Sendable, Hashable {
+        /// `synchronous=FULL` syncs the WAL on every commit (survives power loss);
+        /// `NORMAL`, the default, syncs at checkpoints (survives a process crash).
+        public var fullSync: Bool
+        /// How long a write waits for a lock held by another process.
+        public var busyTimeout: Duration
+        /// Concurrent read connections.
+        public var maximumReaders: Int
+        /// Page cache per connection, in KiB.
+        public var cacheKiB: Int
+        /// WAL size, in 4 KiB pages, that triggers a checkpoint (256 MiB by default). A large
+        /// WAL lets a page that many commits change be copied into the database once per
+        /// checkpoint: scrapes touch every series, so every commit changes most pages.
+        /// After a checkpoint the WAL file is truncated to 64 MiB.
+        public var walPages: Int
+
+        public init(
+            fullSync: Bool = false, busyTimeout: Duration = .seconds(5), maximumReaders: Int = 4, cacheKiB: Int = 65_536,
+            walPages: Int = 65_536
+        ) {
+            self.fullSync = fullSync
+            self.busyTimeout = busyTimeout
+            self.maximumReaders = maximumReaders
+            self.cacheKiB = cacheKiB
+            self.walPages = walPages
+        }
+    }
+
+    let writer: any DatabaseWriter
+    let caches = Mutex(Caches())
+
+    /// Opens (creating when absent) the database at `path` in WAL mode and migrates it.
+    public convenience init(path: String, options: Options = Options()) throws(StoreError) {
+        var configuration = Configuration()
+        configuration.label = "seismo-store"
+        configuration.maximumReaderCount = max(1, options.maximumReaders)
+        let seconds = Double(options.busyTimeout.components.seconds) + Double(options.busyTimeout.components.attoseconds) * 1e-18
+        configuration.busyMode = .timeout(seconds)
+        let pragmas = """
+            PRAGMA synchronous = \(options.fullSync ? "FULL" : "NORMAL");
+            PRAGMA cache_size = -\(max(2_000, options.cacheKiB));
+            PRAGMA temp_store = MEMORY;
+            PRAGMA wal_autocheckpoint = \(max(1_000, options.walPages));
+            PRAGMA journal_size_limit = 67108864;
+            """
+        configuration.prepareDatabase { db in try db.execute(sql: pragmas) }
+        let pool: DatabasePool
+        do {
+            pool = try DatabasePool(path: path, configuration: configuration)
+        } catch {
+            throw StoreError(error, "cannot open the database at \(path)")
+        }
+        try self.init(writer: pool)
+    }
+
+    /// Wraps `writer` (a `DatabasePool`, or a `DatabaseQueue` in tests) and migrates it.
+    public init(writer: any DatabaseWriter) throws(StoreError) {
+        self.writer = writer
+        do {
+            try Schema.migrator.migrate(writer)
+        } catch {
+            throw StoreError(error, "cannot migrate the database")
+        }
+    }
+
+    /// A store in memory, for tests.
+    public static func inMemory() throws(StoreError) -> SQLiteStore {
+        let queue: DatabaseQueue
+        do {
+            queue = try DatabaseQueue()
+        } catch {
+            throw StoreError(error, "cannot open an in-memory database")
+        }
+        return try SQLiteStore(writer: queue)
+    }
+
+    /// A new, empty appender over this store.
+    public func appender() -> SQLiteAppender { SQLiteAppender(store: self) }
+
+    /// Runs `body` in one write transaction, converting errors to `StoreError`.
+    func write<T: Sendable>(
+        _ what: String, _ body: @escaping @Sendable (Database) throws -> T
+    ) async throws(StoreError) -> T {
+        do {
+            return try await writer.write(body)
+        } catch {
+            throw StoreError(error, what)
+        }
+    }
+
+    /// Runs `body` in one read transaction (a snapshot), converting errors to `StoreError`.
+    func read<T: Sendable>(
+        _ what: String, _ body: @escaping @Sendable (Database) throws -> T
+    ) async throws(StoreError) -> T {
+        do {
+            return try await writer.read(body)
+        } catch {
+            throw StoreError(error, what)
+        }
+    }
+}
+
+/// What the store keeps in memory: ids of known series and groups, columns of feature
+/// tables. Entries are added only after the transaction that created them committed, and
+/// `generation` changes whenever rows may have been deleted, so that a commit that started
+/// before a deletion does not put back ids that no longer exist.
+struct Caches {
+    var generation = 0
+    var series: [SeriesKey: Int64] = [:]
+    var groups: [SeriesKey: Int64] = [:]
+    /// Columns of each known feature table, in table order.
+    var tables: [String: [String]] = [:]
+}
+
+extension StoreError {
+    /// Wraps any error thrown by GRDB (or our own, unchanged) with what was being done.
+    init(_ error: any Error, _ what: String) {
+        if let error = error as? StoreError {
+            self = error
+        } else if let error = error as? DatabaseError {
+            let code: Code = error.resultCode == .SQLITE_CORRUPT || error.resultCode == .SQLITE_NOTADB ? .corrupt : .io
+            self.init(code, "\(what): SQLite error \(error.extendedResultCode.rawValue): \(error.message ?? "unknown")")
+        } else {
+            self.init(.io, "\(what): \(error)")
+        }
+    }
+}

@@ -1,0 +1,119 @@
+import GRDB
+
+/// The store's schema: named, forward-only migrations. Feature tables are not here: each
+/// is created on first use (see `FeatureTables`), and listed in `feature_tables`.
+enum Schema {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1-series") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE series (
+                        id INTEGER PRIMARY KEY,
+                        hash INTEGER NOT NULL,
+                        metric TEXT NOT NULL,
+                        labels TEXT NOT NULL,
+                        UNIQUE (hash, labels)
+                    );
+                    CREATE TABLE series_label (
+                        name TEXT NOT NULL,
+                        value TEXT NOT NULL,
+                        series_id INTEGER NOT NULL,
+                        PRIMARY KEY (name, value, series_id)
+                    ) WITHOUT ROWID;
+                    CREATE INDEX series_label_by_series ON series_label (series_id);
+                    """)
+        }
+        migrator.registerMigration("v1-samples") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE samples (
+                        series_id INTEGER NOT NULL,
+                        ts INTEGER NOT NULL,
+                        value REAL,
+                        PRIMARY KEY (series_id, ts)
+                    ) WITHOUT ROWID;
+                    """)
+        }
+        migrator.registerMigration("v1-features") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE groups (
+                        id INTEGER PRIMARY KEY,
+                        hash INTEGER NOT NULL,
+                        labels TEXT NOT NULL,
+                        UNIQUE (hash, labels)
+                    );
+                    CREATE TABLE feature_tables (
+                        name TEXT PRIMARY KEY NOT NULL
+                    ) WITHOUT ROWID;
+                    """)
+        }
+        migrator.registerMigration("v1-anomalies") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE anomalies (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        pipeline TEXT NOT NULL,
+                        detector TEXT NOT NULL,
+                        group_labels TEXT NOT NULL,
+                        window_start INTEGER NOT NULL,
+                        window_end INTEGER NOT NULL,
+                        score REAL,
+                        threshold REAL,
+                        severity TEXT NOT NULL,
+                        json TEXT NOT NULL
+                    ) WITHOUT ROWID;
+                    CREATE INDEX anomalies_by_window_end ON anomalies (window_end);
+                    """)
+        }
+        return migrator
+    }
+
+    /// Tables of the schema itself, which a feature table may not be named after.
+    static let reservedTables: Set<String> = [
+        "series", "series_label", "samples", "groups", "feature_tables", "anomalies", "grdb_migrations",
+    ]
+
+    /// Columns every feature table has, which a feature may not be named after.
+    static let reservedColumns: Set<String> = [
+        "stream", "window_start", "window_end", "group_id", "sample_count",
+    ]
+
+    /// True for `[A-Za-z_][A-Za-z0-9_]*` of at most 128 bytes, the names we accept as SQL
+    /// identifiers (always quoted in SQL as well).
+    static func isValidIdentifier(_ name: String) -> Bool {
+        guard name.utf8.count <= 128, let first = name.utf8.first else { return false }
+        guard isLetter(first) else { return false }
+        return name.utf8.allSatisfy { isLetter($0) || ($0 >= 0x30 && $0 <= 0x39) }
+    }
+
+    private static func isLetter(_ byte: UInt8) -> Bool {
+        (byte >= 0x61 && byte <= 0x7A) || (byte >= 0x41 && byte <= 0x5A) || byte == 0x5F
+    }
+
+    /// Checks a feature table name: a valid identifier, not one of ours, not SQLite's.
+    static func validateTable(_ name: String) throws(StoreError) {
+        guard isValidIdentifier(name) else {
+            throw StoreError(.invalidInput, "feature table name \"\(name.prefix(200))\" is not [A-Za-z_][A-Za-z0-9_]*")
+        }
+        let lower = name.lowercased()
+        guard !reservedTables.contains(lower), !lower.hasPrefix("sqlite_") else {
+            throw StoreError(.invalidInput, "feature table name \"\(name)\" is reserved")
+        }
+    }
+
+    /// Checks a feature (column) name.
+    static func validateFeature(_ name: String, table: String) throws(StoreError) {
+        guard isValidIdentifier(name) else {
+            throw StoreError(
+                .invalidInput, "feature name \"\(name.prefix(200))\" of table \(table) is not [A-Za-z_][A-Za-z0-9_]*")
+        }
+        guard !reservedColumns.contains(name.lowercased()) else {
+            throw StoreError(.invalidInput, "feature name \"\(name)\" of table \(table) is reserved")
+        }
+    }
+
+    /// `"name"`: identifiers are validated first, so there is no quote to escape.
+    static func quote(_ identifier: String) -> String { "\"\(identifier)\"" }
+}

@@ -1,0 +1,30 @@
+import Foundation
+import SeismoCore
+import Testing
+
+@testable import SeismoStore
+
+@Suite("Store benchmark and large batches")
+struct BenchmarkTests {
+    @Test func aBatchLargerThanOneStatementKeepsEveryValue() async throws {
+        let store = try SQLiteStore.inMemory()
+        var appender = store.appender()
+        let labels: Labels = ["__name__": "big"]
+        for t in 0..<600 {
+            appender.append(labels, timestamp: Int64(t), value: t == 300 ? StaleMarker.value : t == 301 ? .nan : Double(t))
+        }
+        try await appender.commit()
+        let values = try await everything(store)[0].values
+        #expect(values.count == 600)
+        #expect(values[299] == 299 && values[599] == 599)
+        #expect(StaleMarker.isStale(values[300]) && values[301].isNaN && !StaleMarker.isStale(values[301]))
+    }
+
+    @Test func theBenchmarkRunsOnASmallStore() async throws {
+        let path = NSTemporaryDirectory() + "seismo-store-bench-\(UInt64.random(in: 0...UInt64.max)).sqlite"
+        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
+        let figures = try await StoreBenchmark.run(path: path, series: 50, samplesPerSeries: 3)
+        #expect(figures.samples == 150 && figures.batchSize == 50)
+        #expect(figures.samplesPerSecond > 0 && figures.medianWindowFlushMs > 0)
+    }
+}

@@ -1,4 +1,0 @@
-import Testing
-@testable import SeismoStore
-
-@Test func moduleLinks() {}
