@@ -100,17 +100,19 @@ public struct PipelineRuntime: Sendable {
         let producer = try KafkaProducer(configuration: producerConfiguration, logger: logger)
         services.append(producer)
 
+        let sink = try PipelineSink(
+            pipeline: pipeline, store: store, producer: producer, logger: logger, onAnomaly: onAnomaly)
+        // Retention counts back from the newest data stored, as Prometheus does, so replayed
+        // or synthetic history is kept for its full retention whatever the wall clock says.
         services.append(
             RetentionService(
                 store: store,
-                policy: RetentionPolicy(
+                policy: .init(
                     samples: pipeline.outputs.storeRaw ? pipeline.outputs.rawRetention : nil,
                     windows: pipeline.outputs.storeAggregates ? pipeline.outputs.aggregateRetention : nil,
                     anomalies: pipeline.outputs.anomalyRetention),
-                interval: pipeline.runtime.retentionInterval, logger: logger))
-
-        let sink = try PipelineSink(
-            pipeline: pipeline, store: store, producer: producer, logger: logger, onAnomaly: onAnomaly)
+                interval: pipeline.runtime.retentionInterval, clock: ContinuousClock(),
+                now: { [sink] in sink.newestEventTime }, logger: logger))
         let signalTopics = Set(pipeline.streams.map(\.topic))
         let workerConfiguration = WorkerConfiguration(
             pipeline: pipeline.name, topics: pipeline.kafka.topics.filter { signalTopics.contains($0.name) },
@@ -144,7 +146,7 @@ public struct PipelineRuntime: Sendable {
                     throw RuntimeError("collector \(spec.name) publishes to undeclared topic \(spec.topic)")
                 }
                 collectors.append(
-                    try CollectorService.make(spec: spec, topic: topic, producer: producer, logger: logger))
+                    CollectorService.make(spec: spec, topic: topic, producer: producer, logger: logger))
             }
         }
 

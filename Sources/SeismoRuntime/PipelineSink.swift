@@ -24,6 +24,10 @@ final class PipelineSink: WindowSink {
     private let storedSamples = Counter(label: "seismo_store_samples_total")
     private let storedRows = Counter(label: "seismo_store_window_rows_total")
     private let onAnomaly: @Sendable (AnomalyEvent) -> Void
+    private let newest = Atomic<Int64>(0)
+
+    /// The newest event time stored so far (milliseconds; 0 before the first flush).
+    var newestEventTime: Int64 { newest.load(ordering: .relaxed) }
 
     init(
         pipeline: Pipeline, store: SQLiteStore, producer: KafkaProducer, logger: Logger,
@@ -54,8 +58,11 @@ final class PipelineSink: WindowSink {
             for output in outputs { appender.append(row(for: output), asSeries: true) }
         }
         for event in events { appender.append(record(for: event)) }
+        var latest = outputs.last?.windowEnd ?? 0
+        for series in flush.raw { latest = max(latest, series.timestamps.last ?? 0) }
         let started = ContinuousClock.now
         try await appender.commit()
+        newest.max(latest, ordering: .relaxed)
         storeWrite.recordNanoseconds((ContinuousClock.now - started).nanosecondsValue)
         storedSamples.increment(by: Int64(pipeline.outputs.storeRaw ? flush.rawSampleCount : 0))
         storedRows.increment(by: Int64(outputs.count))

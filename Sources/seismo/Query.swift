@@ -50,7 +50,7 @@ struct Query: AsyncParsableCommand {
         let stepMs = try step.map { try DurationParser.parseMilliseconds($0) }
         if let stepMs, stepMs <= 0 { throw ValidationError("--step must be positive") }
 
-        let store = try SQLiteStore(path: try storePath(), readOnly: true)
+        let store = try SQLiteStore(path: try storePath())
         let lookback: Int64 = 5 * 60_000
         let series = try await store.select(matchers, from: stepMs == nil ? start : start - lookback, to: end)
         if series.isEmpty {

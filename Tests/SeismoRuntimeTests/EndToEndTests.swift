@@ -136,8 +136,8 @@ struct EndToEndTests {
 
         #expect(crashedRows.count == expectedCount)
         checkRows(crashedRows)
-        let crashed = try SQLiteStore(path: "\(crashedDir)/crash.sqlite", readOnly: true)
-        let uninterrupted = try SQLiteStore(path: "\(cleanDir)/crash.sqlite", readOnly: true)
+        let crashed = try SQLiteStore(path: "\(crashedDir)/crash.sqlite")
+        let uninterrupted = try SQLiteStore(path: "\(cleanDir)/crash.sqlite")
         let all = [try Matcher(.regexMatch, "__name__", ".+")]
         #expect(try await crashed.select(all, from: 0, to: .max) == uninterrupted.select(all, from: 0, to: .max))
         #expect(

@@ -207,7 +207,7 @@ struct PipelineFixture {
         let deadline = ContinuousClock.now + timeout
         var last: [WindowRow] = []
         while ContinuousClock.now < deadline {
-            if FileManager.default.fileExists(atPath: path), let store = try? SQLiteStore(path: path, readOnly: true) {
+            if FileManager.default.fileExists(atPath: path), let store = try? SQLiteStore(path: path) {
                 last = (try? await store.featureRows(table: "\(name)_features", from: 0, to: .max)) ?? []
                 if last.count >= rows { return last }
             }
