@@ -9,13 +9,13 @@ import Darwin
 /// store for positive values, one for negative values, or the zero count.
 ///
 /// `quantile(q)` answers within `α · |x|` of the exact `⌊q·(n−1)⌋`-th smallest value `x`, as
-/// long as each store spans at most `maxBuckets` buckets (with α = 1 %, that is a factor of
-/// about 10^35 between the smallest and the largest magnitude). Beyond that the buckets of
-/// the smallest magnitudes are collapsed into one, so memory stays bounded and only those
+/// long as the magnitudes of each sign span at most a factor of `10^18` (`bucketLimit`
+/// buckets: about 2,100 for α = 1 %, 21,000 for α = 0.1 %). Beyond that the buckets of the
+/// smallest magnitudes are collapsed into one, so memory stays bounded and only those
 /// quantiles lose accuracy. Magnitudes below `Double.leastNormalMagnitude` count as zero.
 public struct QuantileSketch: Sendable {
-    /// At most this many buckets per sign.
-    public static let maxBuckets = 4096
+    /// At most this many buckets per sign: enough for magnitudes spanning `10^18`.
+    public var bucketLimit: Int { positive.limit }
 
     /// The relative error `α` of every answer.
     public let relativeError: Double
@@ -23,8 +23,8 @@ public struct QuantileSketch: Sendable {
     public private(set) var count: Int = 0
     private let gamma: Double
     private let inverseLogGamma: Double
-    private var positive = BucketStore()
-    private var negative = BucketStore()
+    private var positive: BucketStore
+    private var negative: BucketStore
     private var zeroCount: Int = 0
 
     /// An empty sketch whose answers are within `relativeError` (0 < α < 1) of the truth.
@@ -33,6 +33,9 @@ public struct QuantileSketch: Sendable {
         self.relativeError = relativeError
         gamma = (1 + relativeError) / (1 - relativeError)
         inverseLogGamma = 1 / log(gamma)
+        let limit = Swift.min(Swift.max(Int((log(1e18) * inverseLogGamma).rounded(.up)), 64), 1 << 16)
+        positive = BucketStore(limit: limit)
+        negative = BucketStore(limit: limit)
     }
 
     /// True when no value was added.
@@ -102,6 +105,7 @@ public struct QuantileSketch: Sendable {
 
 /// Counts per bucket index over a contiguous range `offset ..< offset + counts.count`.
 private struct BucketStore: Sendable {
+    let limit: Int
     var offset = 0
     var counts: [Int] = []
     var total = 0
@@ -130,7 +134,6 @@ private struct BucketStore: Sendable {
     /// Widens the range (with some slack) to hold `index`, collapsing the lowest buckets when
     /// the range would pass `maxBuckets`; returns the position that now holds `index`.
     private mutating func grow(toInclude index: Int) -> Int {
-        let limit = QuantileSketch.maxBuckets
         let used = usedRange()
         var low = Swift.min(used.lowerBound, index)
         let high = Swift.max(used.upperBound - 1, index)
