@@ -93,6 +93,48 @@ struct Pane: Sendable {
     }
 }
 
+/// The panes of a partition by index: few (the panes of the open and updatable windows),
+/// so arrays searched from the newest beat a dictionary, and mutate in place.
+struct PaneTable: Sendable {
+    private(set) var keys: [Int64] = []
+    var values: [Pane] = []
+    private var recent = 0
+
+    var count: Int { keys.count }
+
+    subscript(key: Int64) -> Pane? {
+        guard let position = keys.lastIndex(of: key) else { return nil }
+        return values[position]
+    }
+
+    /// The position of pane `key`, created (holding `offset`) when missing.
+    @inline(__always)
+    mutating func position(of key: Int64, offset: Int64) -> Int {
+        if recent < keys.count, keys[recent] == key { return recent }
+        if let position = keys.lastIndex(of: key) {
+            recent = position
+            return position
+        }
+        keys.append(key)
+        values.append(Pane(minOffset: offset))
+        recent = keys.count - 1
+        return recent
+    }
+
+    mutating func removeAll(where expired: (Int64) -> Bool) {
+        var position = 0
+        while position < keys.count {
+            if expired(keys[position]) {
+                keys.remove(at: position)
+                values.remove(at: position)
+            } else {
+                position += 1
+            }
+        }
+        recent = 0
+    }
+}
+
 /// The window state of one stream for one partition. Window `w` covers event time
 /// `[w·hop, w·hop + size)`, that is panes `w ..< w + size/hop`.
 struct PartitionWindows: Sendable {
@@ -107,11 +149,11 @@ struct PartitionWindows: Sendable {
     var lastDone: Int64?
     /// Every window with index ≤ this has been emitted.
     var emittedThrough: Int64 = .min
-    var panes: [Int64: Pane] = [:]
+    var panes = PaneTable()
     var dirty: Set<DirtyWindow> = []
     var lastSweep: Int64?
 
-    var seriesIndex: [Labels: Int32] = [:]
+    var seriesIndex: [SeriesKey: Int32] = [:]
     var series: [SeriesState] = []
     var freeSeries: [Int32] = []
     var groupIndex: [Labels: Int32] = [:]
@@ -175,7 +217,8 @@ struct PartitionWindows: Sendable {
                         } else if t < state.previousTimestamp {
                             counts.outOfOrder += 1
                         }
-                        panes[pane, default: Pane(minOffset: offset)].add(
+                        let position = panes.position(of: pane, offset: offset)
+                        panes.values[position].add(
                             group: group, aggregations: aggregations, value: value, timestamp: t, increase: increase,
                             offset: offset, config: config)
                         if late { counts.lateUpdated += 1 } else { counts.accepted += 1 }
@@ -212,7 +255,8 @@ struct PartitionWindows: Sendable {
 
     /// The series' id in `series`, creating its route on first sight.
     private mutating func route(_ labels: Labels, config: CompiledStream) -> Int {
-        if let id = seriesIndex[labels] { return Int(id) }
+        let key = SeriesKey(labels)
+        if let id = seriesIndex[key] { return Int(id) }
         var state = SeriesState()
         if config.selector.matches(labels) {
             var matching: [Int] = []
@@ -232,7 +276,7 @@ struct PartitionWindows: Sendable {
             id = series.count
             series.append(state)
         }
-        seriesIndex[labels] = Int32(id)
+        seriesIndex[key] = Int32(id)
         return id
     }
 
@@ -295,8 +339,7 @@ struct PartitionWindows: Sendable {
             }
         }
 
-        let expired = panes.keys.filter { $0 * hop + size + config.retention <= watermark }
-        for pane in expired { panes.removeValue(forKey: pane) }
+        panes.removeAll { $0 * hop + size + config.retention <= watermark }
         if lastSweep.map({ watermark - $0 >= size }) ?? true {
             lastSweep = watermark
             sweep(before: watermark, config: config)
@@ -308,10 +351,10 @@ struct PartitionWindows: Sendable {
     /// forgotten after every pane holding it has expired, and after its series.
     private mutating func sweep(before watermark: Int64, config: CompiledStream) {
         let seriesLimit = watermark - config.seriesHorizon
-        var staleSeries: [Labels] = []
-        for (labels, id) in seriesIndex where series[Int(id)].lastSeen < seriesLimit { staleSeries.append(labels) }
-        for labels in staleSeries {
-            if let id = seriesIndex.removeValue(forKey: labels) {
+        var staleSeries: [SeriesKey] = []
+        for (key, id) in seriesIndex where series[Int(id)].lastSeen < seriesLimit { staleSeries.append(key) }
+        for key in staleSeries {
+            if let id = seriesIndex.removeValue(forKey: key) {
                 series[Int(id)] = SeriesState()
                 freeSeries.append(id)
             }

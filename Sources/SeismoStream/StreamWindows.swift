@@ -69,7 +69,10 @@ public struct StreamWindows: Sendable {
     /// The stream it windows.
     public let stream: StreamSpec
     let config: CompiledStream
-    var partitions: [Int32: PartitionWindows] = [:]
+    /// Assigned partitions and their states, in parallel arrays (arrays mutate in place;
+    /// a dictionary's optional would copy the state on every call).
+    var partitionIDs: [Int32] = []
+    var partitions: [PartitionWindows] = []
     var totals = IngestCounts()
 
     /// Windows for `stream`; throws `.invalidStream` when its window settings cannot run
@@ -81,12 +84,19 @@ public struct StreamWindows: Sendable {
     }
 
     /// Starts keeping state for `partition` (a no-op when it is already assigned).
-    public mutating func assign(_ partition: Int32) {
-        if partitions[partition] == nil { partitions[partition] = PartitionWindows() }
-    }
+    public mutating func assign(_ partition: Int32) { _ = position(of: partition) }
 
     /// The partitions with state, in ascending order.
-    public var assignedPartitions: [Int32] { partitions.keys.sorted() }
+    public var assignedPartitions: [Int32] { partitionIDs.sorted() }
+
+    /// The position of `partition`'s state, assigning it when needed.
+    @inline(__always)
+    private mutating func position(of partition: Int32) -> Int {
+        if let position = partitionIDs.firstIndex(of: partition) { return position }
+        partitionIDs.append(partition)
+        partitions.append(PartitionWindows())
+        return partitions.count - 1
+    }
 
     /// Ingests the samples of one series from record `offset` of `partition` (assigning
     /// the partition when needed), processed at `now`. Late judgement uses the watermark
@@ -95,8 +105,8 @@ public struct StreamWindows: Sendable {
     public mutating func ingest(_ series: SeriesSamples, partition: Int32, offset: Int64, now: Int64)
         -> IngestCounts
     {
-        if partitions[partition] == nil { partitions[partition] = PartitionWindows() }
-        let counts = partitions[partition]!.ingest(series, offset: offset, now: now, config: config)
+        let position = position(of: partition)
+        let counts = partitions[position].ingest(series, offset: offset, now: now, config: config)
         totals += counts
         return counts
     }
@@ -104,8 +114,8 @@ public struct StreamWindows: Sendable {
     /// Marks record `offset` of `partition` fully ingested and moves its watermark; call
     /// once per record, also when nothing in it was selected.
     public mutating func recordDone(partition: Int32, offset: Int64, now: Int64) {
-        if partitions[partition] == nil { partitions[partition] = PartitionWindows() }
-        partitions[partition]!.recordDone(offset: offset, now: now, config: config)
+        let position = position(of: partition)
+        partitions[position].recordDone(offset: offset, now: now, config: config)
     }
 
     /// Applies the idle timeout at `now`, then closes every window whose end ≤ its
@@ -114,8 +124,8 @@ public struct StreamWindows: Sendable {
     public mutating func advance(now: Int64) -> [WindowOutput] {
         applyIdleTimeout(now: now, only: nil)
         var outputs: [WindowOutput] = []
-        for partition in partitions.keys.sorted() {
-            outputs += partitions[partition]!.close(config: config)
+        for position in partitionIDs.indices.sorted(by: { partitionIDs[$0] < partitionIDs[$1] }) {
+            outputs += partitions[position].close(config: config)
         }
         return Self.oldestFirst(outputs)
     }
@@ -123,29 +133,32 @@ public struct StreamWindows: Sendable {
     /// The offset to commit for `partition`: every record before it is in windows already
     /// returned by `advance` and no longer updatable. Nil when nothing was processed.
     public func committableOffset(_ partition: Int32) -> Int64? {
-        partitions[partition]?.committableOffset()
+        partitionIDs.firstIndex(of: partition).flatMap { partitions[$0].committableOffset() }
     }
 
     /// On revoke or shutdown: returns the outputs of `partition`'s windows that can close
     /// at `now` (idle timeout included), then drops its state. Windows still open are
     /// dropped without output: the next owner replays them from the committed offset.
     public mutating func revoke(_ partition: Int32, now: Int64) -> [WindowOutput] {
-        guard partitions[partition] != nil else { return [] }
-        applyIdleTimeout(now: now, only: partition)
-        let outputs = partitions[partition]!.close(config: config)
-        partitions.removeValue(forKey: partition)
+        guard let position = partitionIDs.firstIndex(of: partition) else { return [] }
+        applyIdleTimeout(now: now, only: position)
+        let outputs = partitions[position].close(config: config)
+        partitionIDs.remove(at: position)
+        partitions.remove(at: position)
         return outputs
     }
 
     /// `partition`'s watermark in event-time milliseconds; nil before its first finished
     /// record with samples.
-    public func watermark(of partition: Int32) -> Int64? { partitions[partition]?.watermark }
+    public func watermark(of partition: Int32) -> Int64? {
+        partitionIDs.firstIndex(of: partition).flatMap { partitions[$0].watermark }
+    }
 
     /// The size of the state and the counts so far.
     public var statistics: StreamWindowStatistics {
         var statistics = StreamWindowStatistics()
         statistics.partitions = partitions.count
-        for partition in partitions.values {
+        for partition in partitions {
             statistics.openWindows += partition.openWindows(config: config)
             statistics.panes += partition.panes.count
             statistics.groups += partition.groupIndex.count
@@ -155,21 +168,21 @@ public struct StreamWindows: Sendable {
         return statistics
     }
 
-    /// Raises the watermark of idle partitions (all of them, or only `only`) to the highest
-    /// watermark among partitions that are not idle.
-    private mutating func applyIdleTimeout(now: Int64, only: Int32?) {
+    /// Raises the watermark of idle partitions (all of them, or only the one at position
+    /// `only`) to the highest watermark among partitions that are not idle.
+    private mutating func applyIdleTimeout(now: Int64, only: Int?) {
         let timeout = config.idleTimeout
         func isIdle(_ partition: PartitionWindows) -> Bool {
             guard let last = partition.lastActivity else { return false }
             return now - last >= timeout
         }
         var activeMax: Int64?
-        for partition in partitions.values where !isIdle(partition) {
+        for partition in partitions where !isIdle(partition) {
             if let watermark = partition.watermark, activeMax.map({ watermark > $0 }) ?? true { activeMax = watermark }
         }
         guard let activeMax else { return }
-        for key in only.map({ [$0] }) ?? Array(partitions.keys) where isIdle(partitions[key]!) {
-            partitions[key]!.raiseWatermark(to: activeMax)
+        for position in only.map({ [$0] }) ?? Array(partitions.indices) where isIdle(partitions[position]) {
+            partitions[position].raiseWatermark(to: activeMax)
         }
     }
 

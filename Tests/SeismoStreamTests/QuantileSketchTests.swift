@@ -82,3 +82,12 @@ import Testing
         return exponent < 0 ? 1 / result : result
     }
 }
+
+@Suite struct BenchmarkTests {
+    /// The harness entry point runs and windows everything (no timing asserted).
+    @Test func benchmarkRuns() {
+        let result = StreamWindowsBenchmark.run(series: 100, samples: 2_000)
+        #expect(result.samples == 2_000)
+        #expect(result.outputs == 20 * 4)  // 20 scrapes of 15 s: windows of 1 min closed as the data goes
+    }
+}
