@@ -5,9 +5,10 @@ import Darwin
 #endif
 import SeismoCore
 
-/// A series' labels as a dictionary key for the route cache: hashed once over their UTF-8
-/// bytes (8 at a time) and compared byte-wise, which is cheaper than `Labels`' own
-/// `Hashable` on the hot path and agrees with its byte-wise equality.
+/// A series' labels as a dictionary key for the route cache: hashed once over the UTF-8
+/// bytes of the values (8 at a time) and the lengths of the names, and compared byte-wise
+/// (values first, as they differ most), which is cheaper than `Labels`' own `Hashable`
+/// on the hot path and agrees with its byte-wise equality.
 struct SeriesKey: Hashable, Sendable {
     let labels: Labels
     let hash: UInt64
@@ -16,7 +17,7 @@ struct SeriesKey: Hashable, Sendable {
         self.labels = labels
         var hash: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(labels.count)
         for pair in labels.pairs {
-            hash = SeriesKey.mix(hash, pair.name)
+            hash = SeriesKey.step(hash, UInt64(pair.name.utf8.count))
             hash = SeriesKey.mix(hash, pair.value)
         }
         self.hash = hash
@@ -27,7 +28,7 @@ struct SeriesKey: Hashable, Sendable {
     static func == (lhs: SeriesKey, rhs: SeriesKey) -> Bool {
         guard lhs.hash == rhs.hash, lhs.labels.count == rhs.labels.count else { return false }
         for (a, b) in zip(lhs.labels.pairs, rhs.labels.pairs) {
-            guard sameBytes(a.name, b.name), sameBytes(a.value, b.value) else { return false }
+            guard sameBytes(a.value, b.value), sameBytes(a.name, b.name) else { return false }
         }
         return true
     }

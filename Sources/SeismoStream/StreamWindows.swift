@@ -92,6 +92,7 @@ public struct StreamWindows: Sendable {
     /// The position of `partition`'s state, assigning it when needed.
     @inline(__always)
     private mutating func position(of partition: Int32) -> Int {
+        if partitionIDs.count == 1, partitionIDs[0] == partition { return 0 }
         if let position = partitionIDs.firstIndex(of: partition) { return position }
         partitionIDs.append(partition)
         partitions.append(PartitionWindows())
