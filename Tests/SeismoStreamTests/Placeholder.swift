@@ -1,4 +1,0 @@
-import Testing
-@testable import SeismoStream
-
-@Test func moduleLinks() {}
