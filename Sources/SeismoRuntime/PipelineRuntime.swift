@@ -11,6 +11,7 @@ import SeismoStream
 import SeismoWire
 import ServiceLifecycle
 import Synchronization
+import UnixSignals
 
 /// Options of `seismo run` that are not part of the pipeline file.
 public struct RunOptions: Sendable {
@@ -84,7 +85,7 @@ public struct PipelineRuntime: Sendable {
             services.append(embedded)
         } else {
             bootstrap = brokers.joined(separator: ",")
-            let admin = try KafkaAdmin(client: client(bootstrap, pipeline, id: "seismo-admin"))
+            let admin = try KafkaAdmin(configuration: client(bootstrap, pipeline, id: "seismo-admin"))
             try await admin.checkConnectivity()
             try await admin.createTopics(
                 pipeline.kafka.topics.map { NewTopic(name: $0.name, partitions: Int32($0.partitions)) }, ifNotExists: true)

@@ -75,7 +75,7 @@ final class PipelineSink: WindowSink {
         }
         let reports = try await producer.send(records)
         if let failed = reports.first(where: { !$0.isDelivered }) {
-            throw failed.error ?? KafkaError(.unknown, "anomaly event not delivered")
+            throw failed.error ?? KafkaError(.other, "anomaly event not delivered")
         }
         anomalyCounter.increment(by: Int64(events.count))
         for event in events { onAnomaly(event) }

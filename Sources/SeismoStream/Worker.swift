@@ -146,7 +146,7 @@ public final class StreamWorker: Service, Sendable {
         if !letters.isEmpty {
             let reports = try await producer.send(letters)
             if let failed = reports.first(where: { !$0.isDelivered }) {
-                throw failed.error ?? KafkaError(.unknown, "dead letter not delivered")
+                throw failed.error ?? KafkaError(.other, "dead letter not delivered")
             }
             metrics.deadLetters.increment(by: Int64(letters.count))
         }
@@ -193,7 +193,7 @@ struct WorkerLoop {
 
     init(configuration: WorkerConfiguration) {
         self.configuration = configuration
-        windows = configuration.streams.map { StreamWindows(stream: $0) }
+        windows = configuration.streams.map { try! StreamWindows(stream: $0) }
         var byTopic: [String: [Int]] = [:]
         for (index, stream) in configuration.streams.enumerated() { byTopic[stream.topic, default: []].append(index) }
         streamsByTopic = byTopic

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SeismoCore
+import SeismoPipeline
 import SeismoStore
 
 /// `seismo query`: stored series from the SQLite store, as a table.
@@ -39,7 +40,7 @@ struct Query: AsyncParsableCommand {
     func run() async throws {
         let matchers: [Matcher]
         do {
-            matchers = try SelectorSyntax.parse(selector)
+            matchers = try PipelineLoader.parseSelector(selector)
         } catch {
             throw ValidationError("bad selector: \(error)")
         }

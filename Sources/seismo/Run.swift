@@ -63,11 +63,11 @@ struct Run: AsyncParsableCommand {
             spec, options: options, registry: registry, logger: logger,
             onListening: { host, port in
                 print("http: http://\(host):\(port)/metrics  /healthz  /readyz")
-                fflush(stdout)
+                fflush(nil)
             },
             onAnomaly: { event in
                 print(Run.line(for: event))
-                fflush(stdout)
+                fflush(nil)
             })
 
         if runtime.embedded {
@@ -82,7 +82,7 @@ struct Run: AsyncParsableCommand {
         if let stream = spec.streams.first, let feature = stream.featureNames.first {
             print("  query:     seismo query '{__name__=\"\(stream.name):\(feature)\"}' --data-dir \(dataDir) --from now-1h")
         }
-        fflush(stdout)
+        fflush(nil)
         try await runtime.run(logger: logger)
         print("pipeline \(spec.name) stopped")
     }
