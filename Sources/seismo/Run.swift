@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import Metrics
 import Prometheus
+import SeismoCore
 import SeismoPipeline
 import SeismoRuntime
 import SeismoWire
@@ -93,7 +94,7 @@ struct Run: AsyncParsableCommand {
         let top = event.contributions.first.map { " top=\($0.feature)" } ?? ""
         let observed = event.observed.keys.sorted().map { "\($0)=\(format(event.observed[$0]!))" }.joined(separator: " ")
         let expected = event.expected.map { " expected=\(format($0))" } ?? ""
-        return "ANOMALY \(event.severity.rawValue) \(event.detector) {\(group)} window=\(event.windowStart)…\(event.windowEnd.description.suffix(9)) score=\(format(event.score))\(top) \(observed)\(expected)"
+        return "ANOMALY \(event.severity.rawValue) \(event.detector) {\(group)} window=\(event.windowStart)+\(DurationParser.format(milliseconds: event.windowEnd.milliseconds - event.windowStart.milliseconds)) score=\(format(event.score))\(top) \(observed)\(expected)"
     }
 
     static func format(_ x: Double) -> String {
