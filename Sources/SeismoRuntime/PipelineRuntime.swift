@@ -87,8 +87,19 @@ public struct PipelineRuntime: Sendable {
             bootstrap = brokers.joined(separator: ",")
             let admin = try KafkaAdmin(configuration: client(bootstrap, pipeline, id: "seismo-admin"))
             try await admin.checkConnectivity()
-            try await admin.createTopics(
-                pipeline.kafka.topics.map { NewTopic(name: $0.name, partitions: Int32($0.partitions)) }, ifNotExists: true)
+            let existing = Set(try await admin.listTopics().map(\.name))
+            let missing = pipeline.kafka.topics.filter { !existing.contains($0.name) }
+            if !missing.isEmpty {
+                do {
+                    try await admin.createTopics(
+                        missing.map { NewTopic(name: $0.name, partitions: Int32($0.partitions)) }, ifNotExists: true)
+                } catch {
+                    // Some brokers (librdkafka's mock cluster among them) refuse CreateTopics;
+                    // they create topics on first use instead.
+                    logger.warning(
+                        "could not create topics \(missing.map(\.name).joined(separator: ", ")): \(error); relying on the broker's auto-creation")
+                }
+            }
         }
 
         try FileManager.default.createDirectory(atPath: options.dataDirectory, withIntermediateDirectories: true)

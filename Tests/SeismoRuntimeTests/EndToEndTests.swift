@@ -59,7 +59,8 @@ struct EndToEndTests {
         #expect(event["detector"] as? String == "latency_z")
         #expect((event["group"] as? [String: String]) == ["service": "a"])
         let spikeWindow = PipelineFixture.t0 + Int64(PipelineFixture.spikeStep / 6) * 60_000
-        #expect(event["windowStart"] as? String == Timestamp(milliseconds: spikeWindow).description)
+        #expect(event["window_start"] as? String == Timestamp(milliseconds: spikeWindow).description)
+        #expect((event["window_start_ms"] as? NSNumber)?.int64Value == spikeWindow)
         #expect((event["score"] as? Double ?? 0) > 1)
         #expect((event["observed"] as? [String: Double])?["latency_avg"] != nil)
         #expect(event["expected"] as? Double != nil)
