@@ -72,41 +72,29 @@ struct DetectorBank: Sendable {
     /// Streams some detector reads.
     var scoredStreams: Set<String> { Set(bindings.map(\.stream.name)) }
 
-    /// For each binding, the groups among `outputs` that have no state yet, and the range
-    /// of stored windows to learn first: those ending before the earliest new output.
-    func warmUpRequests(for outputs: [WindowOutput]) -> [(binding: Int, groups: Set<Labels>, from: Int64, to: Int64)] {
-        var requests: [(binding: Int, groups: Set<Labels>, from: Int64, to: Int64)] = []
-        for (index, binding) in bindings.enumerated() {
-            let known = states[binding.spec.name] ?? [:]
-            var groups: Set<Labels> = []
-            var earliest = Int64.max
-            for output in outputs where output.stream == binding.stream.name && known[output.group] == nil {
-                groups.insert(output.group)
-                earliest = min(earliest, output.windowEnd)
-            }
-            guard !groups.isEmpty else { continue }
-            let span = Int64(binding.warmUpWindows + 1) * binding.stream.window.hop.milliseconds
-            requests.append((index, groups, earliest - span, earliest - 1))
-        }
-        return requests
+    /// Event time of stored history (ms) that warming up a new group of `stream` needs.
+    func warmUpSpan(stream: String) -> Int64 {
+        bindings.filter { $0.stream.name == stream }
+            .map { Int64($0.warmUpWindows + 1) * $0.stream.window.hop.milliseconds }.max() ?? 0
     }
 
-    /// Creates the state of `groups` and learns `rows` (stored windows, oldest first) of them.
-    mutating func warmUp(binding index: Int, groups: Set<Labels>, rows: [WindowRow]) {
-        let binding = bindings[index]
-        var table = states[binding.spec.name] ?? [:]
-        for group in groups where table[group] == nil {
-            table[group] = GroupState(detector: binding.make(), lastLearnedEnd: .min)
-        }
-        for row in rows.sorted(by: { $0.windowEnd < $1.windowEnd }) where row.stream == binding.stream.name {
-            guard groups.contains(row.group), var state = table[row.group], row.windowEnd > state.lastLearnedEnd else {
-                continue
+    /// Creates the state of `groups` of `stream` for every detector that reads it, and
+    /// learns their stored `rows`, oldest first.
+    mutating func warmUp(stream: String, groups: Set<Labels>, rows: [WindowRow]) {
+        let rows = rows.filter { $0.stream == stream && groups.contains($0.group) }.sorted { $0.windowEnd < $1.windowEnd }
+        for binding in bindings where binding.stream.name == stream {
+            var table = states[binding.spec.name] ?? [:]
+            for group in groups where table[group] == nil {
+                table[group] = GroupState(detector: binding.make(), lastLearnedEnd: .min)
             }
-            state.detector.learn(binding.spec.features.map { row[feature: $0] ?? .nan })
-            state.lastLearnedEnd = row.windowEnd
-            table[row.group] = state
+            for row in rows {
+                guard var state = table[row.group], row.windowEnd > state.lastLearnedEnd else { continue }
+                state.detector.learn(binding.spec.features.map { row[feature: $0] ?? .nan })
+                state.lastLearnedEnd = row.windowEnd
+                table[row.group] = state
+            }
+            states[binding.spec.name] = table
         }
-        states[binding.spec.name] = table
     }
 
     /// Scores `outputs` in order and learns each new window; returns the anomalies.

@@ -25,6 +25,8 @@ final class PipelineSink: WindowSink {
     private let storedRows = Counter(label: "seismo_store_window_rows_total")
     private let onAnomaly: @Sendable (AnomalyEvent) -> Void
     private let newest = Atomic<Int64>(0)
+    /// Per stream and group, the end of the newest window stored.
+    private let storedUntil = Mutex<[String: [Labels: Int64]]>([:])
 
     /// The newest event time stored so far (milliseconds; 0 before the first flush).
     var newestEventTime: Int64 { newest.load(ordering: .relaxed) }
@@ -42,8 +44,8 @@ final class PipelineSink: WindowSink {
     }
 
     func write(_ flush: WorkerFlush, worker: Int) async throws {
-        let outputs = flush.outputs.sorted { ($0.windowEnd, $0.windowStart) < ($1.windowEnd, $1.windowStart) }
-        try await warmUp(outputs)
+        let outputs = try await skipStored(
+            flush.outputs.sorted { ($0.windowEnd, $0.windowStart) < ($1.windowEnd, $1.windowStart) })
         let events = detectors.withLock { $0.score(outputs, detectedAt: .now) }
 
         var appender = store.appender()
@@ -81,12 +83,46 @@ final class PipelineSink: WindowSink {
         for event in events { onAnomaly(event) }
     }
 
-    /// Loads stored history for groups the detectors have not seen in this process.
-    private func warmUp(_ outputs: [WindowOutput]) async throws {
-        let requests = detectors.withLock { $0.warmUpRequests(for: outputs) }
-        for request in requests {
-            let rows = try await store.featureRows(table: pipeline.outputs.featureTable, from: request.from, to: request.to)
-            detectors.withLock { $0.warmUp(binding: request.binding, groups: request.groups, rows: rows) }
+    /// Drops on-time outputs that are already stored, after learning the stored history of
+    /// groups this process has not seen yet.
+    ///
+    /// A worker that starts (after a crash, or when a partition moves to it) replays from
+    /// the committed offset, which lies before every window that was still open — and
+    /// before the previous sample of every counter those windows need. Windows it then
+    /// recomputes that were already stored closed earlier, from records partly before that
+    /// offset, so the stored row is the complete one: it is kept, and the recomputed one is
+    /// dropped. Late updates always pass.
+    private func skipStored(_ outputs: [WindowOutput]) async throws -> [WindowOutput] {
+        let unseen = storedUntil.withLock { known in
+            var unseen: [String: (groups: Set<Labels>, earliest: Int64)] = [:]
+            for output in outputs where known[output.stream]?[output.group] == nil {
+                var entry = unseen[output.stream] ?? ([], .max)
+                entry.groups.insert(output.group)
+                entry.earliest = min(entry.earliest, output.windowEnd)
+                unseen[output.stream] = entry
+            }
+            return unseen
+        }
+        for (stream, entry) in unseen {
+            let span = detectors.withLock { $0.warmUpSpan(stream: stream) }
+            let rows = try await store.featureRows(
+                table: pipeline.outputs.featureTable, from: entry.earliest - span, to: .max
+            ).filter { $0.stream == stream && entry.groups.contains($0.group) }
+            detectors.withLock { $0.warmUp(stream: stream, groups: entry.groups, rows: rows) }
+            storedUntil.withLock { known in
+                var table = known[stream] ?? [:]
+                for group in entry.groups where table[group] == nil { table[group] = .min }
+                for row in rows { table[row.group] = max(table[row.group] ?? .min, row.windowEnd) }
+                known[stream] = table
+            }
+        }
+        return storedUntil.withLock { known in
+            outputs.filter { output in
+                let until = known[output.stream]?[output.group] ?? .min
+                guard output.emission == .update || output.windowEnd > until else { return false }
+                known[output.stream, default: [:]][output.group] = max(until, output.windowEnd)
+                return true
+            }
         }
     }
 
