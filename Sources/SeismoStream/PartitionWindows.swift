@@ -153,9 +153,7 @@ struct PartitionWindows: Sendable {
     var dirty: Set<DirtyWindow> = []
     var lastSweep: Int64?
 
-    var seriesIndex: [SeriesKey: Int32] = [:]
-    var series: [SeriesState] = []
-    var freeSeries: [Int32] = []
+    var series = SeriesTable()
     var groupIndex: [Labels: Int32] = [:]
     var groups: [GroupState] = []
     var freeGroups: [Int32] = []
@@ -170,7 +168,7 @@ struct PartitionWindows: Sendable {
         let count = samples.count
         guard count > 0 else { return counts }
         let id = route(samples.labels, config: config)
-        var state = series[id]
+        var state = series.states[id]
         let bound = CompiledStream.timestampBound
         var maxTimestamp = Int64.min
 
@@ -236,7 +234,7 @@ struct PartitionWindows: Sendable {
         }
         if maxTimestamp > state.lastSeen { state.lastSeen = maxTimestamp }
         if maxTimestamp > pendingMax { pendingMax = maxTimestamp }
-        series[id] = state
+        series.states[id] = state
         return counts
     }
 
@@ -255,8 +253,8 @@ struct PartitionWindows: Sendable {
 
     /// The series' id in `series`, creating its route on first sight.
     private mutating func route(_ labels: Labels, config: CompiledStream) -> Int {
-        let key = SeriesKey(labels)
-        if let id = seriesIndex[key] { return Int(id) }
+        let hash = SeriesTable.hash(labels)
+        if let id = series.find(labels, hash: hash) { return id }
         var state = SeriesState()
         if config.selector.matches(labels) {
             var matching: [Int] = []
@@ -268,16 +266,7 @@ struct PartitionWindows: Sendable {
                 state.group = internGroup(config.grouping.groupLabels(of: labels))
             }
         }
-        let id: Int
-        if let free = freeSeries.popLast() {
-            id = Int(free)
-            series[id] = state
-        } else {
-            id = series.count
-            series.append(state)
-        }
-        seriesIndex[key] = Int32(id)
-        return id
+        return series.insert(labels, hash: hash, state: state)
     }
 
     private mutating func internMatchSet(_ set: [Int]) -> Int32 {
@@ -351,14 +340,7 @@ struct PartitionWindows: Sendable {
     /// forgotten after every pane holding it has expired, and after its series.
     private mutating func sweep(before watermark: Int64, config: CompiledStream) {
         let seriesLimit = watermark - config.seriesHorizon
-        var staleSeries: [SeriesKey] = []
-        for (key, id) in seriesIndex where series[Int(id)].lastSeen < seriesLimit { staleSeries.append(key) }
-        for key in staleSeries {
-            if let id = seriesIndex.removeValue(forKey: key) {
-                series[Int(id)] = SeriesState()
-                freeSeries.append(id)
-            }
-        }
+        series.removeAll { $0.lastSeen < seriesLimit }
         let groupLimit = watermark - config.groupHorizon
         var staleGroups: [Labels] = []
         for (labels, id) in groupIndex where groups[Int(id)].lastSeen < groupLimit { staleGroups.append(labels) }

@@ -163,7 +163,7 @@ public struct StreamWindows: Sendable {
             statistics.openWindows += partition.openWindows(config: config)
             statistics.panes += partition.panes.count
             statistics.groups += partition.groupIndex.count
-            statistics.series += partition.seriesIndex.count
+            statistics.series += partition.series.count
         }
         statistics.totals = totals
         return statistics
