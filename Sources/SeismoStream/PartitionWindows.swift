@@ -16,9 +16,13 @@ struct SeriesState: Sendable {
     var group: Int32 = -1
     /// Index of the list of aggregations whose selectors match the series.
     var matchSet: Int32 = -1
+    /// True when one of those is rate or increase.
+    var feedsCounter = false
     var hasPrevious = false
     var previousTimestamp: Int64 = .min
     var previousValue: Double = 0
+    /// The record that held the previous sample: a window with the pair holds it back from commit.
+    var previousOffset: Int64 = 0
     /// The latest event time seen for the series.
     var lastSeen: Int64 = .min
 }
@@ -149,6 +153,8 @@ struct PartitionWindows: Sendable {
     var lastDone: Int64?
     /// Every window with index ≤ this has been emitted.
     var emittedThrough: Int64 = .min
+    /// The watermark of the last `close`: windows ending at or before it were returned.
+    var closedWatermark: Int64?
     var panes = PaneTable()
     var dirty: Set<DirtyWindow> = []
     var lastSweep: Int64?
@@ -159,6 +165,17 @@ struct PartitionWindows: Sendable {
     var freeGroups: [Int32] = []
     var matchSets: [[Int]] = []
     var matchSetIndex: [[Int]: Int32] = [:]
+
+    init() {}
+
+    /// State for a partition whose previous owner had returned every window ending at or
+    /// before `closedWatermark`.
+    init(resumingAfter closedWatermark: Int64, config: CompiledStream) {
+        watermark = closedWatermark
+        self.closedWatermark = closedWatermark
+        maxEventTime = closedWatermark + config.allowedLateness
+        emittedThrough = floorDivide(closedWatermark - config.size, config.hop)
+    }
 
     // MARK: Ingest
 
@@ -183,6 +200,7 @@ struct PartitionWindows: Sendable {
             let hop = config.hop, size = config.size, retention = config.retention
             let panesBack = config.panesPerWindow - 1
             let update = config.latePolicy == .update
+            let pairGap = config.pairGap
             let watermark = self.watermark
             samples.timestamps.withUnsafeBufferPointer { timestamps in
                 samples.values.withUnsafeBufferPointer { values in
@@ -195,30 +213,37 @@ struct PartitionWindows: Sendable {
                         if t > maxTimestamp { maxTimestamp = t }
                         let pane = floorDivide(t, hop)
                         let lastEnd = pane * hop + size
-                        var late = false
+                        var late = false, dropped = false
                         if let watermark, lastEnd <= watermark {
-                            if lastEnd + retention <= watermark {
-                                counts.lateDropped += 1
-                                continue
-                            }
                             late = true
+                            dropped = lastEnd + retention <= watermark
                         }
+                        // The series' previous sample moves on even for dropped samples, so a
+                        // replay that re-reads them pairs the next sample the same way.
                         var increase: Double?
-                        if !state.hasPrevious {
+                        var pairOffset = offset
+                        if !state.hasPrevious || t - state.previousTimestamp > pairGap {
                             state.hasPrevious = true
                             state.previousTimestamp = t
                             state.previousValue = value
+                            state.previousOffset = offset
                         } else if t > state.previousTimestamp {
                             increase = value >= state.previousValue ? value - state.previousValue : value
+                            if state.feedsCounter { pairOffset = state.previousOffset }
                             state.previousTimestamp = t
                             state.previousValue = value
-                        } else if t < state.previousTimestamp {
+                            state.previousOffset = offset
+                        } else if t < state.previousTimestamp, !dropped {
                             counts.outOfOrder += 1
+                        }
+                        if dropped {
+                            counts.lateDropped += 1
+                            continue
                         }
                         let position = panes.position(of: pane, offset: offset)
                         panes.values[position].add(
                             group: group, aggregations: aggregations, value: value, timestamp: t, increase: increase,
-                            offset: offset, config: config)
+                            offset: Swift.min(offset, pairOffset), config: config)
                         if late { counts.lateUpdated += 1 } else { counts.accepted += 1 }
                         // With `.update`, emitted windows that are still retained are emitted again.
                         if update, let watermark, pane - panesBack <= emittedThrough {
@@ -263,6 +288,7 @@ struct PartitionWindows: Sendable {
             }
             if !matching.isEmpty {
                 state.matchSet = internMatchSet(matching)
+                state.feedsCounter = matching.contains { config.kinds[$0].isCounter }
                 state.group = internGroup(config.grouping.groupLabels(of: labels))
             }
         }
@@ -305,6 +331,7 @@ struct PartitionWindows: Sendable {
     /// oldest first; then drops panes no window needs and forgets long-unseen series.
     mutating func close(config: CompiledStream) -> [WindowOutput] {
         guard let watermark else { return [] }
+        closedWatermark = watermark
         let hop = config.hop, size = config.size, panesBack = config.panesPerWindow - 1
         let target = floorDivide(watermark - size, hop)
         var onTime = Set<Int64>()
