@@ -25,12 +25,18 @@ struct SeriesTable: Sendable {
     func find(_ labels: Labels, hash: UInt64) -> Int? {
         guard !slots.isEmpty else { return nil }
         let mask = slots.count - 1
-        var position = Int(truncatingIfNeeded: hash) & mask
-        while true {
-            let id = Int(slots[position])
-            if id < 0 { return nil }
-            if hashes[id] == hash, SeriesTable.equal(self.labels[id], labels) { return id }
-            position = (position + 1) & mask
+        return slots.withUnsafeBufferPointer { slots in
+            hashes.withUnsafeBufferPointer { hashes in
+                self.labels.withUnsafeBufferPointer { stored in
+                    var position = Int(truncatingIfNeeded: hash) & mask
+                    while true {
+                        let id = Int(slots[position])
+                        if id < 0 { return nil }
+                        if hashes[id] == hash, SeriesTable.equal(stored[id], labels) { return id }
+                        position = (position + 1) & mask
+                    }
+                }
+            }
         }
     }
 
@@ -88,20 +94,27 @@ struct SeriesTable: Sendable {
     /// The hash of `labels` used by the table.
     static func hash(_ labels: Labels) -> UInt64 {
         var hash: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(labels.count)
-        for pair in labels.pairs {
-            hash = step(hash, UInt64(pair.name.utf8.count))
-            hash = mix(hash, pair.value)
+        return labels.pairs.withUnsafeBufferPointer { pairs in
+            for index in pairs.indices {
+                hash = step(hash, UInt64(pairs[index].name.utf8.count))
+                hash = mix(hash, pairs[index].value)
+            }
+            return hash
         }
-        return hash
     }
 
     /// Byte-wise equality of two label sets.
     static func equal(_ lhs: Labels, _ rhs: Labels) -> Bool {
         guard lhs.count == rhs.count else { return false }
-        for (a, b) in zip(lhs.pairs, rhs.pairs) {
-            guard sameBytes(a.value, b.value), sameBytes(a.name, b.name) else { return false }
+        return lhs.pairs.withUnsafeBufferPointer { left in
+            rhs.pairs.withUnsafeBufferPointer { right in
+                for index in left.indices {
+                    guard sameBytes(left[index].value, right[index].value), sameBytes(left[index].name, right[index].name)
+                    else { return false }
+                }
+                return true
+            }
         }
-        return true
     }
 
     @inline(__always)
