@@ -152,7 +152,11 @@ struct SeriesTable: Sendable {
     private static func sameBytes(_ a: String, _ b: String) -> Bool {
         // Identical representations (the same inline bytes of a small string, or the same
         // storage) hold identical bytes; other cases compare the bytes.
-        if unsafeBitCast(a, to: (UInt64, UInt64).self) == unsafeBitCast(b, to: (UInt64, UInt64).self) { return true }
+        if MemoryLayout<String>.size == 16,
+            unsafeBitCast(a, to: (UInt64, UInt64).self) == unsafeBitCast(b, to: (UInt64, UInt64).self)
+        {
+            return true
+        }
         guard a.utf8.count == b.utf8.count else { return false }
         let result = a.utf8.withContiguousStorageIfAvailable { lhs in
             b.utf8.withContiguousStorageIfAvailable { rhs in

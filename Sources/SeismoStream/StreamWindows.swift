@@ -14,7 +14,8 @@ public struct IngestCounts: Sendable, Hashable {
     public var lateDropped = 0
     /// Late samples folded into closed windows that will be emitted again (policy `.update`).
     public var lateUpdated = 0
-    /// Samples older than their series' previous sample: aggregated, but ignored by rate and increase.
+    /// Samples older than their series' previous sample (and not dropped): aggregated, but
+    /// ignored by rate and increase.
     public var outOfOrder = 0
 
     public init() {}
