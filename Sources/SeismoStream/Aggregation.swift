@@ -119,7 +119,12 @@ struct CompiledStream: Sendable {
     /// Feature name → position in `WindowOutput.values` (the first one, when repeated).
     let featureIndex: [String: Int]
     let windowSeconds: Double
-    /// Per-series state unseen for this long in event time is forgotten.
+    /// Two samples of a series further apart than this make no pair for rate/increase: the
+    /// later one starts the series anew, as if it had been forgotten.
+    let pairGap: Int64
+    /// Per-series state unseen for this long (behind the watermark) is forgotten: long
+    /// enough that any sample it could still pair with is past `pairGap`, so forgetting
+    /// never changes a result, only memory.
     let seriesHorizon: Int64
     /// Groups unseen for this long are forgotten (no retained pane can hold them then).
     let groupHorizon: Int64
@@ -184,7 +189,8 @@ struct CompiledStream: Sendable {
         for (position, name) in spec.featureNames.enumerated() where index[name] == nil { index[name] = position }
         featureIndex = index
         windowSeconds = Double(size) / 1000
-        seriesHorizon = 2 * (size + allowedLateness)
+        pairGap = 2 * (size + allowedLateness)
+        seriesHorizon = pairGap + size + retention
         groupHorizon = seriesHorizon + retention
     }
 }

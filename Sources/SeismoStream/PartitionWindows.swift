@@ -16,9 +16,13 @@ struct SeriesState: Sendable {
     var group: Int32 = -1
     /// Index of the list of aggregations whose selectors match the series.
     var matchSet: Int32 = -1
+    /// True when one of those is rate or increase.
+    var feedsCounter = false
     var hasPrevious = false
     var previousTimestamp: Int64 = .min
     var previousValue: Double = 0
+    /// The record that held the previous sample: a window with the pair holds it back from commit.
+    var previousOffset: Int64 = 0
     /// The latest event time seen for the series.
     var lastSeen: Int64 = .min
 }
@@ -149,18 +153,29 @@ struct PartitionWindows: Sendable {
     var lastDone: Int64?
     /// Every window with index ≤ this has been emitted.
     var emittedThrough: Int64 = .min
+    /// The watermark of the last `close`: windows ending at or before it were returned.
+    var closedWatermark: Int64?
     var panes = PaneTable()
     var dirty: Set<DirtyWindow> = []
     var lastSweep: Int64?
 
-    var seriesIndex: [SeriesKey: Int32] = [:]
-    var series: [SeriesState] = []
-    var freeSeries: [Int32] = []
+    var series = SeriesTable()
     var groupIndex: [Labels: Int32] = [:]
     var groups: [GroupState] = []
     var freeGroups: [Int32] = []
     var matchSets: [[Int]] = []
     var matchSetIndex: [[Int]: Int32] = [:]
+
+    init() {}
+
+    /// State for a partition whose previous owner had returned every window ending at or
+    /// before `closedWatermark`.
+    init(resumingAfter closedWatermark: Int64, config: CompiledStream) {
+        watermark = closedWatermark
+        self.closedWatermark = closedWatermark
+        maxEventTime = closedWatermark + config.allowedLateness
+        emittedThrough = floorDivide(closedWatermark - config.size, config.hop)
+    }
 
     // MARK: Ingest
 
@@ -170,7 +185,7 @@ struct PartitionWindows: Sendable {
         let count = samples.count
         guard count > 0 else { return counts }
         let id = route(samples.labels, config: config)
-        var state = series[id]
+        var state = series.states[id]
         let bound = CompiledStream.timestampBound
         var maxTimestamp = Int64.min
 
@@ -185,6 +200,7 @@ struct PartitionWindows: Sendable {
             let hop = config.hop, size = config.size, retention = config.retention
             let panesBack = config.panesPerWindow - 1
             let update = config.latePolicy == .update
+            let pairGap = config.pairGap
             let watermark = self.watermark
             samples.timestamps.withUnsafeBufferPointer { timestamps in
                 samples.values.withUnsafeBufferPointer { values in
@@ -197,30 +213,37 @@ struct PartitionWindows: Sendable {
                         if t > maxTimestamp { maxTimestamp = t }
                         let pane = floorDivide(t, hop)
                         let lastEnd = pane * hop + size
-                        var late = false
+                        var late = false, dropped = false
                         if let watermark, lastEnd <= watermark {
-                            if lastEnd + retention <= watermark {
-                                counts.lateDropped += 1
-                                continue
-                            }
                             late = true
+                            dropped = lastEnd + retention <= watermark
                         }
+                        // The series' previous sample moves on even for dropped samples, so a
+                        // replay that re-reads them pairs the next sample the same way.
                         var increase: Double?
-                        if !state.hasPrevious {
+                        var pairOffset = offset
+                        if !state.hasPrevious || t - state.previousTimestamp > pairGap {
                             state.hasPrevious = true
                             state.previousTimestamp = t
                             state.previousValue = value
+                            state.previousOffset = offset
                         } else if t > state.previousTimestamp {
                             increase = value >= state.previousValue ? value - state.previousValue : value
+                            if state.feedsCounter { pairOffset = state.previousOffset }
                             state.previousTimestamp = t
                             state.previousValue = value
-                        } else if t < state.previousTimestamp {
+                            state.previousOffset = offset
+                        } else if t < state.previousTimestamp, !dropped {
                             counts.outOfOrder += 1
+                        }
+                        if dropped {
+                            counts.lateDropped += 1
+                            continue
                         }
                         let position = panes.position(of: pane, offset: offset)
                         panes.values[position].add(
                             group: group, aggregations: aggregations, value: value, timestamp: t, increase: increase,
-                            offset: offset, config: config)
+                            offset: Swift.min(offset, pairOffset), config: config)
                         if late { counts.lateUpdated += 1 } else { counts.accepted += 1 }
                         // With `.update`, emitted windows that are still retained are emitted again.
                         if update, let watermark, pane - panesBack <= emittedThrough {
@@ -236,7 +259,7 @@ struct PartitionWindows: Sendable {
         }
         if maxTimestamp > state.lastSeen { state.lastSeen = maxTimestamp }
         if maxTimestamp > pendingMax { pendingMax = maxTimestamp }
-        series[id] = state
+        series.states[id] = state
         return counts
     }
 
@@ -255,8 +278,8 @@ struct PartitionWindows: Sendable {
 
     /// The series' id in `series`, creating its route on first sight.
     private mutating func route(_ labels: Labels, config: CompiledStream) -> Int {
-        let key = SeriesKey(labels)
-        if let id = seriesIndex[key] { return Int(id) }
+        let hash = SeriesTable.hash(labels)
+        if let id = series.find(labels, hash: hash) { return id }
         var state = SeriesState()
         if config.selector.matches(labels) {
             var matching: [Int] = []
@@ -265,19 +288,11 @@ struct PartitionWindows: Sendable {
             }
             if !matching.isEmpty {
                 state.matchSet = internMatchSet(matching)
+                state.feedsCounter = matching.contains { config.kinds[$0].isCounter }
                 state.group = internGroup(config.grouping.groupLabels(of: labels))
             }
         }
-        let id: Int
-        if let free = freeSeries.popLast() {
-            id = Int(free)
-            series[id] = state
-        } else {
-            id = series.count
-            series.append(state)
-        }
-        seriesIndex[key] = Int32(id)
-        return id
+        return series.insert(labels, hash: hash, state: state)
     }
 
     private mutating func internMatchSet(_ set: [Int]) -> Int32 {
@@ -316,6 +331,7 @@ struct PartitionWindows: Sendable {
     /// oldest first; then drops panes no window needs and forgets long-unseen series.
     mutating func close(config: CompiledStream) -> [WindowOutput] {
         guard let watermark else { return [] }
+        closedWatermark = watermark
         let hop = config.hop, size = config.size, panesBack = config.panesPerWindow - 1
         let target = floorDivide(watermark - size, hop)
         var onTime = Set<Int64>()
@@ -351,14 +367,7 @@ struct PartitionWindows: Sendable {
     /// forgotten after every pane holding it has expired, and after its series.
     private mutating func sweep(before watermark: Int64, config: CompiledStream) {
         let seriesLimit = watermark - config.seriesHorizon
-        var staleSeries: [SeriesKey] = []
-        for (key, id) in seriesIndex where series[Int(id)].lastSeen < seriesLimit { staleSeries.append(key) }
-        for key in staleSeries {
-            if let id = seriesIndex.removeValue(forKey: key) {
-                series[Int(id)] = SeriesState()
-                freeSeries.append(id)
-            }
-        }
+        series.removeAll { $0.lastSeen < seriesLimit }
         let groupLimit = watermark - config.groupHorizon
         var staleGroups: [Labels] = []
         for (labels, id) in groupIndex where groups[Int(id)].lastSeen < groupLimit { staleGroups.append(labels) }

@@ -14,7 +14,8 @@ public struct IngestCounts: Sendable, Hashable {
     public var lateDropped = 0
     /// Late samples folded into closed windows that will be emitted again (policy `.update`).
     public var lateUpdated = 0
-    /// Samples older than their series' previous sample: aggregated, but ignored by rate and increase.
+    /// Samples older than their series' previous sample (and not dropped): aggregated, but
+    /// ignored by rate and increase.
     public var outOfOrder = 0
 
     public init() {}
@@ -61,10 +62,18 @@ public struct StreamWindowStatistics: Sendable, Hashable {
 ///   `lateRetention` of the close they are folded in, and the changed groups are emitted
 ///   again with `.update`. With `.update`, a hopping window's sample that is not late
 ///   also re-emits its emitted, retained windows.
+/// - Rate and increase pair each sample with its series' previous one (also when the
+///   previous one was dropped as late); pairs more than `2 × (size + allowedLateness)`
+///   apart count as a new start. A window with a pair holds the previous sample's record
+///   back from commit, so a replay rebuilds the pair.
+/// - Commit: `committableOffset` plus `closedWatermark`, given to the next owner's
+///   `assign(_:resumingAfter:)`, make a replay rebuild exactly the windows that could still
+///   change, and return no window the previous owner had already finished.
 /// - Memory: panes live while one of their windows is open or updatable; series state
-///   (route and previous sample) is forgotten after `2 × (size + allowedLateness)` of
-///   event time without samples, groups after that plus `lateRetention`. State grows with
-///   the live series and groups; sketches are bounded by `QuantileSketch.maxBuckets`.
+///   (route and previous sample) is forgotten after `3 × size + 2 × allowedLateness +
+///   lateRetention` of event time without samples, groups after another `lateRetention`.
+///   State grows with the live series and groups; a sketch keeps at most
+///   `QuantileSketch.bucketLimit` buckets per sign.
 public struct StreamWindows: Sendable {
     /// The stream it windows.
     public let stream: StreamSpec
@@ -84,7 +93,20 @@ public struct StreamWindows: Sendable {
     }
 
     /// Starts keeping state for `partition` (a no-op when it is already assigned).
-    public mutating func assign(_ partition: Int32) { _ = position(of: partition) }
+    ///
+    /// To take over a partition exactly, pass the previous owner's `closedWatermark(of:)`,
+    /// saved with the committed offset (e.g. in the commit's metadata), and replay from that
+    /// offset: windows the previous owner returned are not returned again as on-time
+    /// outputs (their samples count as late), and updatable ones are rebuilt in full.
+    public mutating func assign(_ partition: Int32, resumingAfter closedWatermark: Int64? = nil) {
+        guard !partitionIDs.contains(partition) else { return }
+        partitionIDs.append(partition)
+        if let closedWatermark {
+            partitions.append(PartitionWindows(resumingAfter: closedWatermark, config: config))
+        } else {
+            partitions.append(PartitionWindows())
+        }
+    }
 
     /// The partitions with state, in ascending order.
     public var assignedPartitions: [Int32] { partitionIDs.sorted() }
@@ -149,6 +171,13 @@ public struct StreamWindows: Sendable {
         return outputs
     }
 
+    /// The watermark as of the last `advance` (or `revoke`) of `partition`: every window
+    /// ending at or before it has been returned. Commit it with `committableOffset` and give
+    /// it to the next owner's `assign(_:resumingAfter:)`.
+    public func closedWatermark(of partition: Int32) -> Int64? {
+        partitionIDs.firstIndex(of: partition).flatMap { partitions[$0].closedWatermark }
+    }
+
     /// `partition`'s watermark in event-time milliseconds; nil before its first finished
     /// record with samples.
     public func watermark(of partition: Int32) -> Int64? {
@@ -163,7 +192,7 @@ public struct StreamWindows: Sendable {
             statistics.openWindows += partition.openWindows(config: config)
             statistics.panes += partition.panes.count
             statistics.groups += partition.groupIndex.count
-            statistics.series += partition.seriesIndex.count
+            statistics.series += partition.series.count
         }
         statistics.totals = totals
         return statistics

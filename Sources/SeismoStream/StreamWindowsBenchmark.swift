@@ -34,8 +34,13 @@ public enum StreamWindowsBenchmark {
                 AggregationSpec(name: "rate", function: .rate),
             ])
         guard var windows = try? StreamWindows(stream: spec) else { preconditionFailure("benchmark stream is valid") }
-        let labels: [Labels] = (0..<series).map {
-            ["__name__": "http_requests_total", "instance": "host-\($0)", "job": "job-\($0 % 20)"]
+        // Two copies of every label set with separate string storage, used in turn, so that
+        // the route cache compares bytes as it does for labels decoded from each record.
+        let copies: [[Labels]] = (0..<2).map { copy in
+            (0..<series).map {
+                let name = String(decoding: Array("http_requests_total".utf8), as: UTF8.self)
+                return ["__name__": name, "instance": "host-\($0)", "job": "job-\($0 % 20)"]
+            }
         }
         let variants = 64
         let interval: Int64 = 15_000
@@ -54,6 +59,7 @@ public enum StreamWindowsBenchmark {
             let values = (0..<variants).map { variant in
                 SampleColumn((0..<samplesPerCall).map { Double(Int(first) + $0) * Double(variant + 1) * 1.5 })
             }
+            let labels = copies[call % 2]
             let began = clock.now
             var index = 0
             while index < series {

@@ -91,3 +91,29 @@ import Testing
         #expect(driver.windows.watermark(of: 2) == nil)
     }
 }
+
+@Suite struct HoppingUpdateTests {
+    let m: Labels = ["__name__": "m", "job": "api"]
+
+    /// With `.update`, a sample that is not late (its last window is open) still re-emits its
+    /// emitted windows that are within retention; with `.drop` they stay as emitted.
+    @Test(arguments: [WindowSpec.LatePolicy.update, .drop])
+    func hoppingSamplesReemitRetainedWindows(policy: WindowSpec.LatePolicy) {
+        let window = WindowSpec(
+            kind: .hopping, size: .seconds(60), hop: .seconds(30), latePolicy: policy, lateRetention: .seconds(60))
+        var driver = Driver(makeStream(window))
+        driver.sample(m, at: s(10))
+        driver.sample(m, at: s(60))  // closes [-30, 30) and [0, 60)
+        #expect(driver.advance().map(\.windowStart) == [-s(30), 0])
+        driver.sample(m, at: s(40))  // windows [0, 60) (emitted) and [30, 90) (open)
+        #expect(driver.counts.accepted == 3)
+        let outputs = driver.advance()
+        if policy == .update {
+            #expect(outputs.map(\.windowStart) == [0])
+            #expect(outputs.first?.emission == .update)
+            #expect(outputs.first?.values == [2])
+        } else {
+            #expect(outputs.isEmpty)
+        }
+    }
+}
