@@ -197,60 +197,18 @@ struct PartitionWindows: Sendable {
         } else {
             let aggregations = matchSets[Int(state.matchSet)]
             let group = state.group
-            let hop = config.hop, size = config.size, retention = config.retention
-            let panesBack = config.panesPerWindow - 1
-            let update = config.latePolicy == .update
-            let pairGap = config.pairGap
-            let watermark = self.watermark
-            samples.timestamps.withUnsafeBufferPointer { timestamps in
-                samples.values.withUnsafeBufferPointer { values in
-                    for position in 0..<count {
-                        let t = timestamps[position], value = values[position]
-                        guard t > -bound, t < bound, !value.isNaN else {
-                            counts.invalid += 1
-                            continue
-                        }
-                        if t > maxTimestamp { maxTimestamp = t }
-                        let pane = floorDivide(t, hop)
-                        let lastEnd = pane * hop + size
-                        var late = false, dropped = false
-                        if let watermark, lastEnd <= watermark {
-                            late = true
-                            dropped = lastEnd + retention <= watermark
-                        }
-                        // The series' previous sample moves on even for dropped samples, so a
-                        // replay that re-reads them pairs the next sample the same way.
-                        var increase: Double?
-                        var pairOffset = offset
-                        if !state.hasPrevious || t - state.previousTimestamp > pairGap {
-                            state.hasPrevious = true
-                            state.previousTimestamp = t
-                            state.previousValue = value
-                            state.previousOffset = offset
-                        } else if t > state.previousTimestamp {
-                            increase = value >= state.previousValue ? value - state.previousValue : value
-                            if state.feedsCounter { pairOffset = state.previousOffset }
-                            state.previousTimestamp = t
-                            state.previousValue = value
-                            state.previousOffset = offset
-                        } else if t < state.previousTimestamp, !dropped {
-                            counts.outOfOrder += 1
-                        }
-                        if dropped {
-                            counts.lateDropped += 1
-                            continue
-                        }
-                        let position = panes.position(of: pane, offset: offset)
-                        panes.values[position].add(
-                            group: group, aggregations: aggregations, value: value, timestamp: t, increase: increase,
-                            offset: Swift.min(offset, pairOffset), config: config)
-                        if late { counts.lateUpdated += 1 } else { counts.accepted += 1 }
-                        // With `.update`, emitted windows that are still retained are emitted again.
-                        if update, let watermark, pane - panesBack <= emittedThrough {
-                            for window in (pane - panesBack)...Swift.min(pane, emittedThrough)
-                            where window * hop + size + retention > watermark {
-                                dirty.insert(DirtyWindow(window: window, group: group))
-                            }
+            if count == 1 {
+                ingestSample(
+                    samples.timestamps[0], samples.values[0], state: &state, group: group, aggregations: aggregations,
+                    offset: offset, config: config, counts: &counts, maxTimestamp: &maxTimestamp)
+            } else {
+                samples.timestamps.withUnsafeBufferPointer { timestamps in
+                    samples.values.withUnsafeBufferPointer { values in
+                        for position in 0..<count {
+                            ingestSample(
+                                timestamps[position], values[position], state: &state, group: group,
+                                aggregations: aggregations, offset: offset, config: config, counts: &counts,
+                                maxTimestamp: &maxTimestamp)
                         }
                     }
                 }
@@ -261,6 +219,63 @@ struct PartitionWindows: Sendable {
         if maxTimestamp > pendingMax { pendingMax = maxTimestamp }
         series.states[id] = state
         return counts
+    }
+
+    /// Folds one sample of a selected series into its pane.
+    @inline(__always)
+    private mutating func ingestSample(
+        _ t: Int64, _ value: Double, state: inout SeriesState, group: Int32, aggregations: [Int], offset: Int64,
+        config: CompiledStream, counts: inout IngestCounts, maxTimestamp: inout Int64
+    ) {
+        let bound = CompiledStream.timestampBound
+        guard t > -bound, t < bound, !value.isNaN else {
+            counts.invalid += 1
+            return
+        }
+        let hop = config.hop, size = config.size, retention = config.retention
+        if t > maxTimestamp { maxTimestamp = t }
+        let pane = floorDivide(t, hop)
+        let lastEnd = pane * hop + size
+        var late = false, dropped = false
+        if let watermark, lastEnd <= watermark {
+            late = true
+            dropped = lastEnd + retention <= watermark
+        }
+        // The series' previous sample moves on even for dropped samples, so a replay that
+        // re-reads them pairs the next sample the same way.
+        var increase: Double?
+        var pairOffset = offset
+        if !state.hasPrevious || t - state.previousTimestamp > config.pairGap {
+            state.hasPrevious = true
+            state.previousTimestamp = t
+            state.previousValue = value
+            state.previousOffset = offset
+        } else if t > state.previousTimestamp {
+            increase = value >= state.previousValue ? value - state.previousValue : value
+            if state.feedsCounter { pairOffset = state.previousOffset }
+            state.previousTimestamp = t
+            state.previousValue = value
+            state.previousOffset = offset
+        } else if t < state.previousTimestamp, !dropped {
+            counts.outOfOrder += 1
+        }
+        if dropped {
+            counts.lateDropped += 1
+            return
+        }
+        let position = panes.position(of: pane, offset: offset)
+        panes.values[position].add(
+            group: group, aggregations: aggregations, value: value, timestamp: t, increase: increase,
+            offset: Swift.min(offset, pairOffset), config: config)
+        if late { counts.lateUpdated += 1 } else { counts.accepted += 1 }
+        // With `.update`, emitted windows that are still retained are emitted again.
+        let panesBack = config.panesPerWindow - 1
+        if config.latePolicy == .update, let watermark, pane - panesBack <= emittedThrough {
+            for window in (pane - panesBack)...Swift.min(pane, emittedThrough)
+            where window * hop + size + retention > watermark {
+                dirty.insert(DirtyWindow(window: window, group: group))
+            }
+        }
     }
 
     mutating func recordDone(offset: Int64, now: Int64, config: CompiledStream) {
