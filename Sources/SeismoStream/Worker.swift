@@ -117,7 +117,7 @@ public final class StreamWorker: Service, Sendable {
                     lastFlush = ContinuousClock.now
                 }
             }
-            if ContinuousClock.now - lastLagReport >= .seconds(2) {
+            if ContinuousClock.now - lastLagReport >= .seconds(1) {
                 reportLag()
                 lastLagReport = ContinuousClock.now
             }

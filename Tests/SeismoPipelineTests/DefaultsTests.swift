@@ -124,7 +124,7 @@ struct ShippedPipelineTests {
         #expect(http.grouping == .by(["service"]))
         #expect(http.aggregations[1].selector.map(\.description) == ["__name__=\"http_requests_total\"", "code=~\"5..\""])
         #expect(http.aggregations[2].function == .quantile(q: 0.99, relativeError: 0.01))
-        #expect(pipeline.detectors.map(\.features) == [["latency_p99", "error_ratio"]])
+        #expect(pipeline.detectors.map(\.features) == [["latency_p99", "error_ratio", "requests"]])
     }
 
     @Test("every shipped pipeline loads and validates against the JSON Schema (python jsonschema)", arguments: files)

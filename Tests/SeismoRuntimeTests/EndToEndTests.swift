@@ -46,6 +46,31 @@ struct EndToEndTests {
         #expect(rows.count == expectedCount, "stdout: \(run.stdout)\nstderr: \(run.stderr.suffix(3000))")
         checkRows(rows)
 
+        // Seismo's own endpoint: health, readiness and the worker, store and consumer metrics.
+        let base = try #require(
+            run.stdout.split(separator: "\n").first { $0.hasPrefix("http: ") }
+                .map { String($0.split(separator: " ")[1].dropLast("/metrics".count)) })
+        let curl = try #require(ProcessRunner.which("curl"), "curl is not installed (make deps installs it)")
+        let ready = try await ProcessRunner.run(curl, ["-sf", "\(base)/readyz"])
+        #expect(ready.status == 0 && ready.stdout == "ready\n")
+        var metrics = try await ProcessRunner.run(curl, ["-sf", "\(base)/metrics"])
+        for _ in 0..<50 where !metrics.stdout.contains("seismo_consumer_lag{") {
+            // Lag is reported once a second, from the consumer's last fetch.
+            try await Task.sleep(for: .milliseconds(100))
+            metrics = try await ProcessRunner.run(curl, ["-sf", "\(base)/metrics"])
+        }
+        #expect(metrics.status == 0)
+        for name in [
+            "seismo_worker_records_total", "seismo_worker_samples_total", "seismo_worker_window_outputs_total",
+            "seismo_worker_late_samples_total", "seismo_worker_dead_letters_total", "seismo_consumer_lag",
+            "seismo_worker_flush_duration_seconds", "seismo_store_write_duration_seconds", "seismo_anomalies_total",
+        ] {
+            #expect(metrics.stdout.contains(name), "/metrics lacks \(name)")
+        }
+        let recordsIn = metrics.stdout.split(separator: "\n").filter { $0.hasPrefix("seismo_worker_samples_total{") }
+            .compactMap { Double($0.split(separator: " ").last ?? "") }.reduce(0, +)
+        #expect(recordsIn == Double(PipelineFixture.steps * 8), "every published sample counted once")
+
         // The anomaly, read by an independent client.
         let consumed = try await kcat(["-C", "-b", brokers, "-t", "anomalies.e2e", "-o", "beginning", "-e", "-q", "-f", "%h\t%s\n"])
         #expect(consumed.status == 0, "\(consumed.stderr)")
