@@ -137,7 +137,13 @@ let package = Package(
         // Release-build benchmark harness (`make bench`).
         .executableTarget(
             name: "seismo-bench",
-            dependencies: ["SeismoCore", "SeismoWire", "SeismoKafka", "SeismoTesting", "SeismoDetect"],
+            dependencies: [
+                "SeismoCore", "SeismoWire", "SeismoKafka", "SeismoTesting", "SeismoDetect", "SeismoPipeline",
+                "SeismoStream", "SeismoStore", "SeismoRuntime",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
             path: "Benchmarks/seismo-bench"
         ),
         // NAB evaluation: writes causal anomaly scores per series (`make eval-nab`).

@@ -29,6 +29,8 @@ public struct RunOptions: Sendable {
     public var embeddedBrokers: Int
     /// Longest time between flushes (and commits) of a worker.
     public var flushInterval: Duration
+    /// See `WorkerConfiguration.onFlush`.
+    public var onFlush: (@Sendable (Duration, Int) -> Void)?
 
     public init(
         dataDirectory: String = "./data", brokers: [String]? = nil, workers: Int? = nil, listen: String? = nil,
@@ -41,6 +43,7 @@ public struct RunOptions: Sendable {
         self.withoutCollectors = withoutCollectors
         self.embeddedBrokers = embeddedBrokers
         self.flushInterval = flushInterval
+        onFlush = nil
     }
 }
 
@@ -126,10 +129,11 @@ public struct PipelineRuntime: Sendable {
                 interval: pipeline.runtime.retentionInterval, clock: ContinuousClock(),
                 now: { [sink] in sink.newestEventTime }, logger: logger))
         let signalTopics = Set(pipeline.streams.map(\.topic))
-        let workerConfiguration = WorkerConfiguration(
+        var workerConfiguration = WorkerConfiguration(
             pipeline: pipeline.name, topics: pipeline.kafka.topics.filter { signalTopics.contains($0.name) },
             streams: pipeline.streams, storeRaw: pipeline.outputs.storeRaw,
             deadLetterTopic: pipeline.outputs.deadLetterTopic, flushInterval: options.flushInterval)
+        workerConfiguration.onFlush = options.onFlush
         let workerCount = max(1, options.workers ?? pipeline.runtime.workers ?? ProcessInfo.processInfo.activeProcessorCount)
         var workers: [StreamWorker] = []
         if !workerConfiguration.topics.isEmpty {

@@ -23,6 +23,9 @@ public struct WorkerConfiguration: Sendable {
     public var maxBufferedSamples: Int
     /// Records per poll.
     public var pollBatch: Int
+    /// Called after each flush that stored window outputs, with how long after the windows
+    /// closed they became queryable and how many there were (benchmarks, tests).
+    public var onFlush: (@Sendable (_ closeToStored: Duration, _ outputs: Int) -> Void)?
 
     public init(
         pipeline: String, topics: [TopicSpec], streams: [StreamSpec], storeRaw: Bool, deadLetterTopic: String,
@@ -36,6 +39,7 @@ public struct WorkerConfiguration: Sendable {
         self.flushInterval = flushInterval
         self.maxBufferedSamples = maxBufferedSamples
         self.pollBatch = pollBatch
+        onFlush = nil
     }
 }
 
@@ -134,11 +138,13 @@ public final class StreamWorker: Service, Sendable {
 
     /// Writes closed windows and buffered raw samples, delivers dead letters, then commits.
     private func flush(_ loop: inout WorkerLoop, closed: [WindowOutput], commit offsets: [TopicPartition: Int64]) async throws {
+        let closedAt = ContinuousClock.now
         let batch = WorkerFlush(outputs: closed, raw: loop.takeRaw())
         if !batch.isEmpty {
             let started = ContinuousClock.now
             try await sink.write(batch, worker: id)
             metrics.flushDuration.recordNanoseconds((ContinuousClock.now - started).nanoseconds)
+            if !closed.isEmpty { configuration.onFlush?(ContinuousClock.now - closedAt, closed.count) }
             metrics.windowOutputs.increment(by: Int64(closed.count))
             metrics.lateUpdates.increment(by: Int64(closed.count { $0.emission == .update }))
         }
