@@ -28,7 +28,7 @@ test: deps
 	$(SWIFT) build --build-tests
 	SEISMO_BIN=$(BIN_DEBUG)/seismo $(SWIFT) test --skip-build
 
-## demo: the embedded cluster, a few published signals, and a subscriber.
+## demo: pipelines/demo.yaml on the embedded cluster; anomalies print as they happen (DEMO_SECONDS=0: until Ctrl-C).
 demo: deps
 	$(SWIFT) build --product seismo
 	@SEISMO=$(BIN_DEBUG)/seismo ./scripts/demo.sh
