@@ -83,7 +83,7 @@ enum PipelineBenchmarks {
     /// Publishes the workload, then runs the runtime until every sample is consumed and
     /// every closable window stored; the clock starts at the first sample consumed.
     static func endToEnd(storeRaw: Bool, registry: PrometheusCollectorRegistry, directory: URL) async throws -> Figures {
-        let broker = try await BrokerProcess.start(topics: ["signals.bench:4"])
+        let broker = try await BrokerProcess.start(topics: ["signals.bench"])
         defer { broker.stop() }
         let total = try await publish(to: broker.bootstrapServers)
 

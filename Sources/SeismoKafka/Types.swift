@@ -78,6 +78,20 @@ public struct ConsumerRecord: Sendable, Hashable {
     /// Milliseconds since the epoch, or nil when the record has none.
     public var timestamp: Int64?
 
+    /// A record as a consumer would return it (tests, replays).
+    public init(
+        topic: String, partition: Int32, offset: Int64, key: [UInt8]? = nil, value: [UInt8]?, headers: [KafkaHeader] = [],
+        timestamp: Int64? = nil
+    ) {
+        self.topic = topic
+        self.partition = partition
+        self.offset = offset
+        self.key = key
+        self.value = value
+        self.headers = headers
+        self.timestamp = timestamp
+    }
+
     public var topicPartition: TopicPartition { TopicPartition(topic, partition) }
 
     /// The first header named `key`, as UTF-8 text.
