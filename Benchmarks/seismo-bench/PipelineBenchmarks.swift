@@ -86,11 +86,16 @@ enum PipelineBenchmarks {
         let broker = try await BrokerProcess.start(topics: ["signals.bench"])
         defer { broker.stop() }
         let total = try await publish(to: broker.bootstrapServers)
+        print("  published \(total) samples (raw stored: \(storeRaw))")
 
         let path = directory.appendingPathComponent("bench-\(storeRaw).yaml").path
         try pipelineYAML(group: "bench-\(UUID())", storeRaw: storeRaw).write(toFile: path, atomically: true, encoding: .utf8)
         let pipeline = try PipelineLoader.load(path: path)
-        let logger = { var logger = Logger(label: "bench"); logger.logLevel = .error; return logger }()
+        let logger = {
+            var logger = Logger(label: "bench")
+            logger.logLevel = ProcessInfo.processInfo.environment["SEISMO_BENCH_LOG"].flatMap(Logger.Level.init) ?? .error
+            return logger
+        }()
         let latencies = LatencyLog()
         var options = RunOptions(
             dataDirectory: directory.appendingPathComponent("data-\(storeRaw)").path,
