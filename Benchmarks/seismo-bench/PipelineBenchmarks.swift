@@ -93,7 +93,7 @@ enum PipelineBenchmarks {
         let pipeline = try PipelineLoader.load(path: path)
         let logger = {
             var logger = Logger(label: "bench")
-            logger.logLevel = ProcessInfo.processInfo.environment["SEISMO_BENCH_LOG"].flatMap(Logger.Level.init) ?? .error
+            logger.logLevel = ProcessInfo.processInfo.environment["SEISMO_BENCH_LOG"].flatMap { Logger.Level(rawValue: $0) } ?? .error
             return logger
         }()
         let latencies = LatencyLog()
