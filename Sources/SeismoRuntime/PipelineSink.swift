@@ -65,7 +65,7 @@ final class PipelineSink: WindowSink {
         let started = ContinuousClock.now
         try await appender.commit()
         newest.max(latest, ordering: .relaxed)
-        storeWrite.recordNanoseconds((ContinuousClock.now - started).nanosecondsValue)
+        storeWrite.recordNanoseconds((ContinuousClock.now - started).nanoseconds)
         storedSamples.increment(by: Int64(pipeline.outputs.storeRaw ? flush.rawSampleCount : 0))
         storedRows.increment(by: Int64(outputs.count))
 
@@ -141,12 +141,5 @@ final class PipelineSink: WindowSink {
             windowStart: event.windowStart.milliseconds, windowEnd: event.windowEnd.milliseconds, score: event.score,
             threshold: event.threshold, severity: event.severity.rawValue,
             json: String(decoding: AnomalyEventCodec.encode(event), as: UTF8.self))
-    }
-}
-
-extension Duration {
-    var nanosecondsValue: Int64 {
-        let (seconds, attoseconds) = components
-        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
     }
 }

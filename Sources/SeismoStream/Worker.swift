@@ -362,17 +362,3 @@ struct WorkerMetrics: Sendable {
         flushDuration = Metrics.Timer(label: "seismo_worker_flush_duration_seconds", dimensions: dims, preferredDisplayUnit: .seconds)
     }
 }
-
-extension Duration {
-    /// Whole nanoseconds.
-    var nanoseconds: Int64 {
-        let (seconds, attoseconds) = components
-        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
-    }
-
-    /// Whole milliseconds.
-    var milliseconds: Int64 {
-        let (seconds, attoseconds) = components
-        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
-    }
-}

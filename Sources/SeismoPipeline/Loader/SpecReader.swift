@@ -303,11 +303,3 @@ final class SpecReader {
         x == x.rounded() && abs(x) < 1e15 ? String(Int64(x)) : String(x)
     }
 }
-
-extension Duration {
-    /// Whole milliseconds.
-    var milliseconds: Int64 {
-        let (seconds, attoseconds) = components
-        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
-    }
-}
