@@ -176,7 +176,7 @@ final class BrokerProcess: @unchecked Sendable {
         self.bootstrapServers = bootstrapServers
     }
 
-    static func start(topics: [String]) async throws -> BrokerProcess {
+    static func start(topics: [String], partitions: Int = 4) async throws -> BrokerProcess {
         let seismo = ProcessInfo.processInfo.environment["SEISMO_BIN"]
             ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("seismo").path
         guard FileManager.default.isExecutableFile(atPath: seismo) else {
@@ -186,7 +186,7 @@ final class BrokerProcess: @unchecked Sendable {
         try? FileManager.default.removeItem(at: addressFile)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: seismo)
-        process.arguments = ["broker", "--brokers", "1", "--address-file", addressFile.path] + topics.flatMap { ["--topic", "\($0):4"] }
+        process.arguments = ["broker", "--brokers", "1", "--address-file", addressFile.path] + topics.flatMap { ["--topic", "\($0):\(partitions)"] }
         process.standardOutput = FileHandle.nullDevice
         try process.run()
         let deadline = ContinuousClock.now + .seconds(10)

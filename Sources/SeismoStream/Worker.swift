@@ -102,11 +102,13 @@ public final class StreamWorker: Service, Sendable {
             switch event {
             case .partitionsAssigned(let partitions):
                 loop.assign(partitions)
+                metrics.assignedPartitions.record(loop.assignedPartitions.count)
                 logger.info("assigned \(partitions.map(\.description).joined(separator: ", "))")
             case .partitionsRevoked(let partitions):
                 let offsets = loop.committableOffsets(partitions)
                 let outputs = loop.revoke(partitions, now: now())
                 try await flush(&loop, closed: outputs, commit: offsets)
+                metrics.assignedPartitions.record(loop.assignedPartitions.count)
                 logger.info("revoked \(partitions.map(\.description).joined(separator: ", "))")
             case .records(let records):
                 if !records.isEmpty {
@@ -132,6 +134,7 @@ public final class StreamWorker: Service, Sendable {
         let offsets = loop.committableOffsets(assigned)
         let outputs = loop.revoke(assigned, now: now())
         try await flush(&loop, closed: outputs, commit: offsets)
+        metrics.assignedPartitions.record(0)
         await consumer.close()
         logger.info("stopped")
     }
@@ -349,6 +352,8 @@ struct WorkerMetrics: Sendable {
     let lateUpdates: Counter
     let deadLetters: Counter
     let flushDuration: Metrics.Timer
+    /// Partitions the worker owns now (the group's assignment, as rebalances change it).
+    let assignedPartitions: Gauge
 
     init(worker: Int) {
         let dims = [("worker", "\(worker)")]
@@ -360,5 +365,6 @@ struct WorkerMetrics: Sendable {
         lateUpdates = Counter(label: "seismo_worker_window_updates_total", dimensions: dims)
         deadLetters = Counter(label: "seismo_worker_dead_letters_total", dimensions: dims)
         flushDuration = Metrics.Timer(label: "seismo_worker_flush_duration_seconds", dimensions: dims, preferredDisplayUnit: .seconds)
+        assignedPartitions = Gauge(label: "seismo_worker_assigned_partitions", dimensions: dims)
     }
 }
