@@ -139,17 +139,24 @@ public final class StreamWorker: Service, Sendable {
         logger.info("stopped")
     }
 
-    /// Writes closed windows and buffered raw samples, delivers dead letters, then commits.
+    /// Writes closed windows, then buffered raw samples, delivers dead letters, then commits.
+    ///
+    /// Windows go to the sink on their own, ahead of the raw samples of the same flush, so
+    /// they are queryable without waiting for the larger raw write; the offsets are
+    /// committed only after both.
     private func flush(_ loop: inout WorkerLoop, closed: [WindowOutput], commit offsets: [TopicPartition: Int64]) async throws {
         let closedAt = ContinuousClock.now
-        let batch = WorkerFlush(outputs: closed, raw: loop.takeRaw())
-        if !batch.isEmpty {
+        let raw = loop.takeRaw()
+        if !closed.isEmpty || !raw.isEmpty {
             let started = ContinuousClock.now
-            try await sink.write(batch, worker: id)
+            if !closed.isEmpty {
+                try await sink.write(WorkerFlush(outputs: closed), worker: id)
+                configuration.onFlush?(ContinuousClock.now - closedAt, closed.count)
+                metrics.windowOutputs.increment(by: Int64(closed.count))
+                metrics.lateUpdates.increment(by: Int64(closed.count { $0.emission == .update }))
+            }
+            if !raw.isEmpty { try await sink.write(WorkerFlush(raw: raw), worker: id) }
             metrics.flushDuration.recordNanoseconds((ContinuousClock.now - started).nanoseconds)
-            if !closed.isEmpty { configuration.onFlush?(ContinuousClock.now - closedAt, closed.count) }
-            metrics.windowOutputs.increment(by: Int64(closed.count))
-            metrics.lateUpdates.increment(by: Int64(closed.count { $0.emission == .update }))
         }
         let letters = loop.takeDeadLetters()
         if !letters.isEmpty {
