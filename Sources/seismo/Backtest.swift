@@ -78,10 +78,7 @@ struct BacktestCommand: AsyncParsableCommand {
                  String(format: "%.3f", m.precision), String(format: "%.3f", m.recall), String(format: "%.3f", m.f1)]
                     + m.nab.map { String(format: "%.2f", $0.result.normalised) })
         }
-        let widths = rows[0].indices.map { c in rows.map { $0[c].count }.max() ?? 0 }
-        for row in rows {
-            print(zip(row, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined(separator: "  "))
-        }
+        printTable(rows)
         let source = history.values.map(\.source).sorted().joined(separator: ", ")
         let html = BacktestReport.html(result, pipeline: spec.name, source: source)
         do {

@@ -9,6 +9,17 @@ struct Models: ParsableCommand {
         abstract: "List, show and promote trained models (models/<pipeline>/<detector>/<version>/).",
         subcommands: [List.self, Show.self, Promote.self])
 
+    /// The (pipeline, detector) a command is about.
+    struct Detector: ParsableArguments {
+        @Argument(help: "Pipeline name or file.")
+        var pipeline: String
+
+        @Argument(help: "Detector name.")
+        var detector: String
+
+        var pipelineName: String { get throws { try Models.pipelineName(pipeline) } }
+    }
+
     struct Location: ParsableArguments {
         @Option(name: .long, help: "Root of the model files.")
         var models = "./models"
@@ -45,10 +56,7 @@ struct Models: ParsableCommand {
                     m.map { formatMetric($0.threshold.raw) } ?? "", m.map { formatMetric($0.threshold.falsePositiveRate) } ?? "",
                 ])
             }
-            let widths = rows[0].indices.map { c in rows.map { $0[c].count }.max() ?? 0 }
-            for row in rows {
-                print(zip(row, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined(separator: "  "))
-            }
+            printTable(rows)
         }
     }
 
@@ -56,11 +64,7 @@ struct Models: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Print a model's metadata (model.json); the promoted version, else the newest, by default.")
 
-        @Argument(help: "Pipeline name or file.")
-        var pipeline: String
-
-        @Argument(help: "Detector name.")
-        var detector: String
+        @OptionGroup var model: Detector
 
         @Argument(help: "Version (v1, v2, …).")
         var version: String?
@@ -68,7 +72,7 @@ struct Models: ParsableCommand {
         @OptionGroup var location: Location
 
         func run() throws {
-            let name = try Models.pipelineName(pipeline)
+            let (name, detector) = (try model.pipelineName, model.detector)
             let repository = location.repository
             guard
                 let chosen = version ?? repository.current(pipeline: name, detector: detector)
@@ -85,11 +89,7 @@ struct Models: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Make a version live: running workers load it within seconds, without a restart.")
 
-        @Argument(help: "Pipeline name or file.")
-        var pipeline: String
-
-        @Argument(help: "Detector name.")
-        var detector: String
+        @OptionGroup var model: Detector
 
         @Argument(help: "Version (v1, v2, …).")
         var version: String
@@ -97,7 +97,7 @@ struct Models: ParsableCommand {
         @OptionGroup var location: Location
 
         func run() throws {
-            let name = try Models.pipelineName(pipeline)
+            let (name, detector) = (try model.pipelineName, model.detector)
             let repository = location.repository
             let previous = repository.current(pipeline: name, detector: detector)
             do {
