@@ -126,7 +126,7 @@ let package = Package(
         .executableTarget(
             name: "seismo",
             dependencies: [
-                "SeismoCore", "SeismoWire", "SeismoKafka", "SeismoPipeline", "SeismoStore", "SeismoRuntime",
+                "SeismoCore", "SeismoWire", "SeismoKafka", "SeismoPipeline", "SeismoStore", "SeismoRuntime", "SeismoDetect",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -162,7 +162,7 @@ let package = Package(
         .testTarget(name: "SeismoCollectTests", dependencies: ["SeismoCollect", "SeismoTesting"]),
         .testTarget(
             name: "SeismoRuntimeTests",
-            dependencies: ["SeismoRuntime", "SeismoStore", "SeismoWire", "SeismoTesting"]
+            dependencies: ["SeismoRuntime", "SeismoStore", "SeismoWire", "SeismoTesting", "SeismoDetect", "SeismoPipeline", "SeismoStream"]
         ),
         .testTarget(name: "SeismoKafkaTests", dependencies: ["SeismoKafka", "SeismoTesting"]),
         .testTarget(

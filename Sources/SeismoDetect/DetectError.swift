@@ -10,6 +10,8 @@ public struct DetectError: Error, Sendable, Equatable, CustomStringConvertible {
         case invalidData
         /// A LAPACK routine reported failure (e.g. rank deficiency, no convergence).
         case lapackFailure
+        /// Model files could not be read or written, or the model asked for does not exist.
+        case io
     }
 
     public var code: Code

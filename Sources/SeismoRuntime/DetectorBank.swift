@@ -19,22 +19,31 @@ struct DetectorBank: Sendable {
         let stream: StreamSpec
         /// Positions of the detector's features in the stream's feature order.
         let featureIndices: [Int]
-        let make: @Sendable () -> any StreamingDetector
+        /// The state of a new group, or nil when the detector cannot score it (no model promoted yet,
+        /// or a seasonal model without a series for the group).
+        var make: @Sendable (Labels) -> (any StreamingDetector)?
         /// Windows of history to reload when a group is first seen.
         let warmUpWindows: Int
+        /// Trained types: the model kind, and the version installed (nil: none yet).
+        let modelKind: ModelKind?
+        var modelVersion: String?
     }
 
     struct GroupState: Sendable {
-        var detector: any StreamingDetector
+        var detector: (any StreamingDetector)?
         var lastLearnedEnd: Int64
     }
 
     let pipeline: String
     let featureTable: String
-    let bindings: [Binding]
+    private(set) var bindings: [Binding]
     private var states: [String: [Labels: GroupState]] = [:]
+    /// Per detector, the version that last failed to load (not retried until CURRENT changes).
+    private var failedVersions: [String: String] = [:]
 
-    init(pipeline: Pipeline) throws(RuntimeError) {
+    /// Trained detectors start with the version promoted in `models` (none when `models` is nil
+    /// or nothing is promoted yet); see ``reloadModels(from:)``.
+    init(pipeline: Pipeline, models: ModelRepository? = nil) throws(RuntimeError) {
         self.pipeline = pipeline.name
         featureTable = pipeline.outputs.featureTable
         var bindings: [Binding] = []
@@ -60,13 +69,80 @@ struct DetectorBank: Sendable {
                 bindings.append(
                     Binding(
                         spec: spec, stream: stream, featureIndices: indices,
-                        make: { RollingZScore(featureNames: features, parameters: parameters) },
-                        warmUpWindows: parameters.history))
+                        make: { _ in RollingZScore(featureNames: features, parameters: parameters) },
+                        warmUpWindows: parameters.history, modelKind: nil))
             default:
-                throw RuntimeError("detector \(spec.name): type \(spec.type) is not available in this version")
+                guard let kind = TrainedDetectors.kind(of: spec) else {
+                    throw RuntimeError("detector \(spec.name): type \(spec.type) is not available in this version")
+                }
+                bindings.append(
+                    Binding(
+                        spec: spec, stream: stream, featureIndices: indices, make: { _ in nil }, warmUpWindows: 0,
+                        modelKind: kind))
             }
         }
         self.bindings = bindings
+        if let models { _ = reloadModels(from: models) }
+    }
+
+    /// What happened to one trained detector's model in ``reloadModels(from:)``.
+    enum ModelChange: Sendable, Equatable {
+        case installed(detector: String, version: String)
+        case removed(detector: String)
+        case failed(detector: String, version: String, reason: String)
+    }
+
+    /// Installs the promoted version of every trained detector whose `CURRENT` pointer changed
+    /// since the last call; groups of a detector whose model changed start afresh. A version that
+    /// fails to load (or is of another type, or reads other features) leaves the installed one in
+    /// place and is reported once.
+    mutating func reloadModels(from models: ModelRepository) -> [ModelChange] {
+        var changes: [ModelChange] = []
+        for i in bindings.indices {
+            guard let kind = bindings[i].modelKind else { continue }
+            let name = bindings[i].spec.name
+            let current = models.current(pipeline: pipeline, detector: name)
+            guard current != bindings[i].modelVersion else { continue }
+            guard let version = current else {
+                install(i, model: nil, version: nil)
+                changes.append(.removed(detector: name))
+                continue
+            }
+            guard failedVersions[name] != version else { continue }
+            do {
+                let stored = try models.load(pipeline: pipeline, detector: name, version: version)
+                guard stored.model.kind == kind else {
+                    throw DetectError(.invalidData, "it is a \(stored.model.kind.typeName) model, the detector needs \(kind.typeName)")
+                }
+                if kind != .seasonal, stored.model.featureNames != bindings[i].spec.features {
+                    throw DetectError(
+                        .invalidData, "it reads \(stored.model.featureNames), the detector reads \(bindings[i].spec.features)")
+                }
+                install(i, model: stored.model, version: version)
+                failedVersions[name] = nil
+                changes.append(.installed(detector: name, version: version))
+            } catch {
+                failedVersions[name] = version
+                changes.append(.failed(detector: name, version: version, reason: "\(error)"))
+            }
+        }
+        return changes
+    }
+
+    /// Installs `model` for the detector called `name` (backtests; the runtime uses ``reloadModels(from:)``).
+    mutating func install(detector name: String, model: TrainedModel?, version: String?) {
+        guard let index = bindings.firstIndex(where: { $0.spec.name == name }) else { return }
+        install(index, model: model, version: version)
+    }
+
+    private mutating func install(_ index: Int, model: TrainedModel?, version: String?) {
+        let features = bindings[index].spec.features
+        let threshold = bindings[index].spec.threshold ?? 1
+        bindings[index].modelVersion = version
+        bindings[index].make = { group in
+            model?.streamingDetector(group: group.description, featureNames: features, threshold: threshold)
+        }
+        states[bindings[index].spec.name] = nil
     }
 
     /// Streams some detector reads.
@@ -85,11 +161,11 @@ struct DetectorBank: Sendable {
         for binding in bindings where binding.stream.name == stream {
             var table = states[binding.spec.name] ?? [:]
             for group in groups where table[group] == nil {
-                table[group] = GroupState(detector: binding.make(), lastLearnedEnd: .min)
+                table[group] = GroupState(detector: binding.make(group), lastLearnedEnd: .min)
             }
             for row in rows {
                 guard var state = table[row.group], row.windowEnd > state.lastLearnedEnd else { continue }
-                state.detector.learn(binding.spec.features.map { row[feature: $0] ?? .nan })
+                state.detector?.learn(binding.spec.features.map { row[feature: $0] ?? .nan }, at: Double(row.windowEnd) / 1000)
                 state.lastLearnedEnd = row.windowEnd
                 table[row.group] = state
             }
@@ -99,24 +175,41 @@ struct DetectorBank: Sendable {
 
     /// Scores `outputs` in order and learns each new window; returns the anomalies.
     mutating func score(_ outputs: [WindowOutput], detectedAt: Timestamp) -> [AnomalyEvent] {
-        var events: [AnomalyEvent] = []
-        for binding in bindings {
+        verdicts(outputs).compactMap { v in
+            guard let verdict = v.verdict, verdict.isAnomalous else { return nil }
+            return event(bindings[v.binding], v.output, v.values, verdict, detectedAt)
+        }
+    }
+
+    /// One scored window of one detector.
+    struct Scored: Sendable {
+        let binding: Int
+        let output: WindowOutput
+        let values: [Double]
+        /// Nil while the detector cannot judge (short history, no model, missing values).
+        let verdict: StreamingVerdict?
+    }
+
+    /// Scores `outputs` in order with every detector that reads their stream, each window against
+    /// what was learned before it, then learns each new window (re-emitted windows are not learned twice).
+    mutating func verdicts(_ outputs: [WindowOutput]) -> [Scored] {
+        var scored: [Scored] = []
+        for (index, binding) in bindings.enumerated() {
             var table = states[binding.spec.name] ?? [:]
             for output in outputs where output.stream == binding.stream.name {
-                var state = table[output.group] ?? GroupState(detector: binding.make(), lastLearnedEnd: .min)
+                var state = table[output.group] ?? GroupState(detector: binding.make(output.group), lastLearnedEnd: .min)
                 let values = binding.featureIndices.map { output.values[$0] }
-                if let verdict = state.detector.score(values), verdict.isAnomalous {
-                    events.append(event(binding, output, values, verdict, detectedAt))
-                }
+                let time = Double(output.windowEnd) / 1000
+                scored.append(Scored(binding: index, output: output, values: values, verdict: state.detector?.score(values, at: time)))
                 if output.windowEnd > state.lastLearnedEnd {
-                    state.detector.learn(values)
+                    state.detector?.learn(values, at: time)
                     state.lastLearnedEnd = output.windowEnd
                 }
                 table[output.group] = state
             }
             states[binding.spec.name] = table
         }
-        return events
+        return scored
     }
 
     /// Forgets the state of every group (tests; a model reload).

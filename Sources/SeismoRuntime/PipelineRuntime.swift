@@ -3,6 +3,7 @@ import Logging
 import Prometheus
 import SeismoCollect
 import SeismoCore
+import SeismoDetect
 import SeismoKafka
 import SeismoPipeline
 import SeismoServer
@@ -31,6 +32,10 @@ public struct RunOptions: Sendable {
     public var flushInterval: Duration
     /// See `WorkerConfiguration.onFlush`.
     public var onFlush: (@Sendable (Duration, Int) -> Void)?
+    /// Root of the model files (`<root>/<pipeline>/<detector>/CURRENT`); nil: trained detectors score nothing.
+    public var modelsDirectory: String?
+    /// How often the promoted models are checked for a change.
+    public var modelPollInterval: Duration
 
     public init(
         dataDirectory: String = "./data", brokers: [String]? = nil, workers: Int? = nil, listen: String? = nil,
@@ -44,6 +49,8 @@ public struct RunOptions: Sendable {
         self.embeddedBrokers = embeddedBrokers
         self.flushInterval = flushInterval
         onFlush = nil
+        modelsDirectory = "./models"
+        modelPollInterval = .seconds(2)
     }
 }
 
@@ -116,7 +123,18 @@ public struct PipelineRuntime: Sendable {
         services.append(producer)
 
         let sink = try PipelineSink(
-            pipeline: pipeline, store: store, producer: producer, logger: logger, onAnomaly: onAnomaly)
+            pipeline: pipeline, store: store, producer: producer, logger: logger,
+            models: options.modelsDirectory.map(ModelRepository.init(root:)), onAnomaly: onAnomaly)
+        if sink.hasTrainedDetectors {
+            // Streaming scoring: one OpenBLAS thread per worker (each worker scores its own windows).
+            try BLAS.setThreadCount(BLAS.scoringThreadCount)
+            if options.modelsDirectory != nil {
+                services.append(
+                    ModelReloadService(interval: options.modelPollInterval, clock: ContinuousClock()) { [sink] in
+                        sink.reloadModels()
+                    })
+            }
+        }
         // Retention counts back from the newest data stored, as Prometheus does, so replayed
         // or synthetic history is kept for its full retention whatever the wall clock says.
         services.append(

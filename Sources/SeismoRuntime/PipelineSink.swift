@@ -1,6 +1,7 @@
 import Logging
 import Metrics
 import SeismoCore
+import SeismoDetect
 import SeismoKafka
 import SeismoPipeline
 import SeismoStore
@@ -31,8 +32,10 @@ final class PipelineSink: WindowSink {
     /// The newest event time stored so far (milliseconds; 0 before the first flush).
     var newestEventTime: Int64 { newest.load(ordering: .relaxed) }
 
+    private let models: ModelRepository?
+
     init(
-        pipeline: Pipeline, store: SQLiteStore, producer: KafkaProducer, logger: Logger,
+        pipeline: Pipeline, store: SQLiteStore, producer: KafkaProducer, logger: Logger, models: ModelRepository? = nil,
         onAnomaly: @escaping @Sendable (AnomalyEvent) -> Void = { _ in }
     ) throws(RuntimeError) {
         self.pipeline = pipeline
@@ -40,7 +43,19 @@ final class PipelineSink: WindowSink {
         self.producer = producer
         self.logger = logger
         self.onAnomaly = onAnomaly
+        self.models = models
         detectors = Mutex(try DetectorBank(pipeline: pipeline))
+        reloadModels()
+    }
+
+    /// Whether any detector scores with a trained model.
+    var hasTrainedDetectors: Bool { pipeline.detectors.contains { TrainedDetectors.kind(of: $0) != nil } }
+
+    /// Installs newly promoted models (see `DetectorBank.reloadModels(from:)`).
+    func reloadModels() {
+        guard let models else { return }
+        let changes = detectors.withLock { $0.reloadModels(from: models) }
+        for change in changes { change.log(logger, pipeline: pipeline.name) }
     }
 
     func write(_ flush: WorkerFlush, worker: Int) async throws {

@@ -40,6 +40,9 @@ struct Run: AsyncParsableCommand {
     @Option(name: .long, help: "Write the embedded cluster's bootstrap address to this file.")
     var addressFile: String?
 
+    @Option(name: .long, help: "Root of the model files; trained detectors load the promoted version and follow promotions.")
+    var models = "./models"
+
     @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error.")
     var logLevel = "notice"
 
@@ -56,10 +59,11 @@ struct Run: AsyncParsableCommand {
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
 
-        let options = RunOptions(
+        var options = RunOptions(
             dataDirectory: dataDir,
             brokers: brokers.map { $0.split(separator: ",").map(String.init) },
             workers: workers, listen: listen, withoutCollectors: noCollectors)
+        options.modelsDirectory = models
         let runtime = try await PipelineRuntime.prepare(
             spec, options: options, registry: registry, logger: logger,
             onListening: { host, port in

@@ -177,3 +177,65 @@ enum SchemaCheck {
         return (process.terminationStatus == 0, text)
     }
 }
+
+@Suite("trained detector types and the threshold override")
+struct TrainedDetectorSpecTests {
+    let base = minimalSpec + "\ndetectors: [{name: d, type: TYPE, stream: s, features: [n]}]"
+
+    func spec(_ type: String, _ extra: String = "") -> String {
+        base.replacingOccurrences(of: "TYPE", with: type)
+            .replacingOccurrences(of: "features: [n]}", with: "features: [n]\(extra)}")
+    }
+
+    @Test("isolation_forest, autoencoder and seasonal load with their defaults, including false_positive_rate")
+    func defaults() throws {
+        let forest = try load(spec("isolation_forest")).detectors[0]
+        #expect(forest.parameters["trees"] == .number(100) && forest.parameters["extended"] == .bool(false))
+        #expect(forest.parameters["false_positive_rate"] == .number(0.01))
+        let autoencoder = try load(spec("autoencoder")).detectors[0]
+        #expect(autoencoder.parameters["layers"] == .list([.number(16), .number(4)]))
+        #expect(autoencoder.parameters["activation"] == .string("tanh"))
+        let seasonal = try load(spec("seasonal", ", params: {periods: [86400, 604800]}")).detectors[0]
+        #expect(seasonal.parameters["periods"] == .list([.number(86400), .number(604800)]))
+        #expect(DetectorCatalog.trainedTypes == ["isolation_forest", "autoencoder", "seasonal"])
+    }
+
+    @Test("threshold overrides the calibrated one on every type; it must be a number > 0", arguments: ["zscore", "isolation_forest", "autoencoder", "seasonal"])
+    func threshold(type: String) throws {
+        #expect(try load(spec(type, ", threshold: 1.5")).detectors[0].threshold == 1.5)
+        var issue = try onlyIssue(spec(type, ", threshold: 0"))
+        #expect(issue.path == "detectors[0].threshold")
+        #expect(issue.message.contains("must be > 0"))
+        issue = try onlyIssue(spec(type, ", threshold: high"))
+        #expect(issue.path == "detectors[0].threshold")
+    }
+
+    @Test("bad trained-type parameters are errors at their YAML path")
+    func badParameters() throws {
+        var issue = try onlyIssue(spec("isolation_forest", ", params: {false_positive_rate: 0.9}"))
+        #expect(issue.path == "detectors[0].params.false_positive_rate")
+        issue = try onlyIssue(spec("autoencoder", ", params: {activation: softmax}"))
+        #expect(issue.message.contains("unknown value 'softmax'"))
+        issue = try onlyIssue(spec("autoencoder", ", params: {layers: [8, 0.5]}"))
+        #expect(issue.path == "detectors[0].params.layers")
+        issue = try onlyIssue(spec("seasonal", ", params: {periods: [-5]}"))
+        #expect(issue.path == "detectors[0].params.periods")
+        issue = try onlyIssue(spec("seasonal", ", params: {trees: 5}"))
+        #expect(issue.message.contains("unknown key 'trees'"))
+    }
+
+    @Test("the JSON Schema accepts the trained types and their threshold, and rejects a threshold of 0")
+    func schema() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("seismo-schema-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let good = directory.appendingPathComponent("good.yaml")
+        try spec("autoencoder", ", threshold: 1.2, params: {layers: [8, 2], activation: relu, false_positive_rate: 0.02}")
+            .write(to: good, atomically: true, encoding: .utf8)
+        let accepted = try SchemaCheck.run(good.path)
+        #expect(accepted.valid, "\(accepted.output)")
+        let bad = directory.appendingPathComponent("bad.yaml")
+        try spec("seasonal", ", threshold: 0").write(to: bad, atomically: true, encoding: .utf8)
+        let refused = try SchemaCheck.run(bad.path)
+        #expect(!refused.valid && refused.output.contains("0"))
+    }
+}

@@ -10,6 +10,16 @@ public protocol StreamingDetector: Sendable {
     func score(_ values: [Double]) -> StreamingVerdict?
     /// Adds `values` to the history.
     mutating func learn(_ values: [Double])
+    /// Scores `values` observed at `time` (the window end, seconds since the epoch). Detectors
+    /// that forecast in time (seasonal) need it; the default ignores the time.
+    func score(_ values: [Double], at time: Double) -> StreamingVerdict?
+    /// Adds `values` observed at `time` to the history; the default ignores the time.
+    mutating func learn(_ values: [Double], at time: Double)
+}
+
+extension StreamingDetector {
+    public func score(_ values: [Double], at time: Double) -> StreamingVerdict? { score(values) }
+    public mutating func learn(_ values: [Double], at time: Double) { learn(values) }
 }
 
 /// What a streaming detector says about one observation.

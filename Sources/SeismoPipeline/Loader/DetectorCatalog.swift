@@ -1,5 +1,6 @@
 /// The detector types a pipeline may name, and the parameters each accepts. The one place
-/// to add a type (`isolation_forest`, `autoencoder`, `seasonal` come later).
+/// to add a type. `isolation_forest`, `autoencoder` and `seasonal` score with a trained model
+/// (`seismo train`, then `seismo models promote`); `zscore` learns as it goes.
 public enum DetectorCatalog {
     /// Every known type, in documentation order.
     public static let types: [DetectorType] = [
@@ -25,7 +26,94 @@ public enum DetectorCatalog {
                 }
                 return []
             }),
+        DetectorType(
+            name: "isolation_forest",
+            summary: "Isolation forest over the feature vector (trained model; `extended` splits on random hyperplanes).",
+            parameters: [
+                DetectorParameter(
+                    name: "trees", constraint: .integer(atLeast: 1), defaultValue: .number(100),
+                    summary: "Number of trees."),
+                DetectorParameter(
+                    name: "subsample", constraint: .integer(atLeast: 2), defaultValue: .number(256),
+                    summary: "Rows each tree is grown on (ψ)."),
+                DetectorParameter(
+                    name: "extended", constraint: .bool, defaultValue: .bool(false),
+                    summary: "Use the extended forest (random hyperplane splits, Hariri et al.)."),
+                falsePositiveRate, seed,
+            ]),
+        DetectorType(
+            name: "autoencoder",
+            summary: "Dense autoencoder; the score is the reconstruction error (trained model).",
+            parameters: [
+                DetectorParameter(
+                    name: "layers", constraint: .numbers, defaultValue: .list([.number(16), .number(4)]),
+                    summary: "Encoder layer widths, outermost first; the last is the bottleneck. The decoder mirrors them."),
+                DetectorParameter(
+                    name: "activation", constraint: .oneOf(["tanh", "relu", "sigmoid"]), defaultValue: .string("tanh"),
+                    summary: "Activation of the hidden layers (the output layer is linear)."),
+                DetectorParameter(
+                    name: "epochs", constraint: .integer(atLeast: 1), defaultValue: .number(200),
+                    summary: "The most training epochs (early stopping may end sooner)."),
+                DetectorParameter(
+                    name: "batch_size", constraint: .integer(atLeast: 1), defaultValue: .number(64),
+                    summary: "Rows per mini-batch."),
+                DetectorParameter(
+                    name: "learning_rate", constraint: .number(above: 0), defaultValue: .number(0.001),
+                    summary: "Adam step size."),
+                DetectorParameter(
+                    name: "patience", constraint: .integer(atLeast: 1), defaultValue: .number(10),
+                    summary: "Epochs without validation improvement before training stops."),
+                DetectorParameter(
+                    name: "validation_fraction", constraint: .numberIn(0...0.9), defaultValue: .number(0.1),
+                    summary: "Fraction of training rows held out for early stopping."),
+                falsePositiveRate, seed,
+            ],
+            check: { params in
+                let layers = params["layers"].flatMap { value -> [ParameterValue]? in
+                    if case .list(let items) = value { items } else { nil }
+                } ?? []
+                let widths = layers.compactMap(\.number)
+                if widths.isEmpty || widths.contains(where: { $0 < 1 || $0 != $0.rounded() }) {
+                    return [("layers", "must be a non-empty list of whole numbers ≥ 1")]
+                }
+                return []
+            }),
+        DetectorType(
+            name: "seasonal",
+            summary: "Trend plus Fourier seasonality per group and feature; the score is the distance outside the band (trained model).",
+            parameters: [
+                DetectorParameter(
+                    name: "periods", constraint: .numbers, defaultValue: .list([]),
+                    summary: "Seasonal periods in seconds (e.g. [86400, 604800]); empty detects them from the history."),
+                DetectorParameter(
+                    name: "harmonics", constraint: .integer(atLeast: 0), defaultValue: .number(10),
+                    summary: "Fourier harmonics per period."),
+                DetectorParameter(
+                    name: "band_width", constraint: .number(above: 0), defaultValue: .number(3),
+                    summary: "Half-width of the prediction band, in robust residual standard deviations."),
+                DetectorParameter(
+                    name: "refit_interval", constraint: .integer(atLeast: 0), defaultValue: .number(0),
+                    summary: "Refit on recent history every this many windows (0: only online updates)."),
+                falsePositiveRate,
+            ],
+            check: { params in
+                if case .list(let items) = params["periods"] ?? .list([]), items.contains(where: { ($0.number ?? 0) <= 0 }) {
+                    return [("periods", "every period must be a number of seconds > 0")]
+                }
+                return []
+            }),
     ]
+
+    /// Types that score with a trained model file (`models/<pipeline>/<detector>/`).
+    public static let trainedTypes: Set<String> = ["isolation_forest", "autoencoder", "seasonal"]
+
+    private static let falsePositiveRate = DetectorParameter(
+        name: "false_positive_rate", constraint: .numberIn(0.000_001...0.5), defaultValue: .number(0.01),
+        summary: "Fraction of training rows allowed above the calibrated threshold.")
+
+    private static let seed = DetectorParameter(
+        name: "seed", constraint: .integer(atLeast: 0), defaultValue: .number(1),
+        summary: "Random seed of training: the same data, parameters and seed give the same model.")
 
     /// The type called `name`.
     public static func type(named name: String) -> DetectorType? { types.first { $0.name == name } }
