@@ -3,7 +3,7 @@
 
 SWIFT      ?= swift
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-APT_DEPS   := pkg-config librdkafka-dev libopenblas-dev libsqlite3-dev kcat protobuf-compiler curl
+APT_DEPS   := pkg-config librdkafka-dev libopenblas-dev libsqlite3-dev kcat protobuf-compiler curl prometheus
 BIN_DEBUG   = $(shell $(SWIFT) build --show-bin-path)
 BIN_RELEASE = $(shell $(SWIFT) build -c release --show-bin-path)
 
@@ -18,7 +18,7 @@ deps:
 	  echo "Installing Debian packages:$$missing"; \
 	  $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	fi
-	@python3 -c "import jsonschema, sklearn, numpy" 2>/dev/null || python3 -m pip install -q jsonschema scikit-learn numpy
+	@python3 -c "import jsonschema, sklearn, numpy, opentelemetry.sdk, opentelemetry.exporter.otlp.proto.http" 2>/dev/null || python3 -m pip install -q jsonschema scikit-learn numpy opentelemetry-sdk opentelemetry-exporter-otlp-proto-http
 
 build: deps
 	$(SWIFT) build

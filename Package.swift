@@ -92,6 +92,8 @@ let package = Package(
                 "SeismoCore", "SeismoWire", "SeismoKafka", "SeismoPipeline",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ]
         ),
         // HTTP: health, readiness and Seismo's own /metrics (the Prometheus API in a later issue).
@@ -139,10 +141,11 @@ let package = Package(
             name: "seismo-bench",
             dependencies: [
                 "SeismoCore", "SeismoWire", "SeismoKafka", "SeismoTesting", "SeismoDetect", "SeismoPipeline",
-                "SeismoStream", "SeismoStore", "SeismoRuntime",
+                "SeismoStream", "SeismoStore", "SeismoRuntime", "SeismoCollect",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             path: "Benchmarks/seismo-bench"
         ),

@@ -12,6 +12,10 @@ public struct CollectError: Error, Sendable, Hashable, CustomStringConvertible {
         case unwritableFile
         /// Publishing to Kafka failed for good.
         case publish
+        /// A receiver cannot take more now (queue full, too many requests); the client should retry.
+        case overloaded
+        /// A pushed request could not be decoded or is invalid; retrying will not help.
+        case badRequest
     }
 
     public var code: Code

@@ -180,7 +180,7 @@ public struct PipelineRuntime: Sendable {
                     throw RuntimeError("collector \(spec.name) publishes to undeclared topic \(spec.topic)")
                 }
                 collectors.append(
-                    CollectorService.make(spec: spec, topic: topic, producer: producer, logger: logger))
+                    Collectors.service(spec: spec, topic: topic, producer: producer, logger: logger))
             }
         }
 

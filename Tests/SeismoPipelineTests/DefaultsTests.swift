@@ -100,7 +100,7 @@ struct DefaultsTests {
 
 @Suite("the shipped pipelines")
 struct ShippedPipelineTests {
-    static let files = ["pipelines/demo.yaml", "pipelines/examples/replay.yaml"]
+    static let files = ["pipelines/demo.yaml", "pipelines/examples/replay.yaml", "pipelines/examples/receivers.yaml"]
 
     @Test("the demo pipeline loads as documented")
     func demo() throws {

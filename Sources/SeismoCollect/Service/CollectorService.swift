@@ -99,6 +99,8 @@ public final class CollectorService: Service, Sendable {
                 }
                 return OpenedSource(source: source, parseIssues: source.issues.count)
             }
+        case .remoteWrite, .otlp, .lokiPush, .logs:
+            preconditionFailure("a \(spec.kind.typeName) collector runs as its own service: use Collectors.service")
         }
     }
 

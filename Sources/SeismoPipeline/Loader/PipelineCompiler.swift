@@ -233,11 +233,11 @@ struct PipelineCompiler {
             switch type {
             case "synthetic": Self.collectorCommonKeys + Self.syntheticKeys
             case "file": Self.collectorCommonKeys + Self.fileKeys
-            default: nil
+            default: Self.receiverCollectorKeys(type).map { Self.collectorCommonKeys + $0 }
             }
         guard let m = reader.mapping(node, location, allowed: allowed) else { return nil }
         let name = reader.name(m, valid: NameRules.isComponentName, rule: "letters, digits, _ and -")
-        let kindName = reader.choice(m, "type", ["synthetic", "file"], required: true)
+        let kindName = reader.choice(m, "type", ["synthetic", "file"] + Self.receiverCollectorTypes, required: true)
         var topic = reader.string(m, "topic", required: true)
         if let t = topic {
             if let outputs, t == outputs.anomalyTopic || t == outputs.deadLetterTopic {
@@ -257,6 +257,7 @@ struct PipelineCompiler {
         switch kindName {
         case "synthetic": kind = synthetic(m).map { .synthetic($0) }
         case "file": kind = file(m).map { .file($0) }
+        case let other?: kind = receiverCollector(other, m)
         default: kind = nil
         }
         guard let name, let topic, let kind else { return nil }

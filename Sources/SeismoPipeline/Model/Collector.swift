@@ -11,12 +11,20 @@ public struct CollectorSpec: Sendable, Hashable {
     public enum Kind: Sendable, Hashable {
         case synthetic(SyntheticSpec)
         case file(FileReplaySpec)
+        case remoteWrite(RemoteWriteSpec)
+        case otlp(OTLPSpec)
+        case lokiPush(LokiPushSpec)
+        case logs(LogsSpec)
 
         /// The YAML `type:` value.
         public var typeName: String {
             switch self {
             case .synthetic: "synthetic"
             case .file: "file"
+            case .remoteWrite: "remote_write"
+            case .otlp: "otlp"
+            case .lokiPush: "loki_push"
+            case .logs: "logs"
             }
         }
     }
