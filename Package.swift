@@ -129,6 +129,7 @@ let package = Package(
             name: "seismo",
             dependencies: [
                 "SeismoCore", "SeismoWire", "SeismoKafka", "SeismoPipeline", "SeismoStore", "SeismoRuntime", "SeismoQuery",
+                "SeismoServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -141,7 +142,7 @@ let package = Package(
             name: "seismo-bench",
             dependencies: [
                 "SeismoCore", "SeismoWire", "SeismoKafka", "SeismoTesting", "SeismoDetect", "SeismoPipeline",
-                "SeismoStream", "SeismoStore", "SeismoRuntime", "SeismoQuery",
+                "SeismoStream", "SeismoStore", "SeismoRuntime", "SeismoQuery", "SeismoServer",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -168,7 +169,7 @@ let package = Package(
             name: "SeismoServerTests",
             dependencies: [
                 "SeismoServer", "SeismoQuery", "SeismoStore", "SeismoTesting",
-                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Hummingbird", package: "hummingbird"),
             ]
         ),
         .testTarget(name: "SeismoStreamTests", dependencies: ["SeismoStream"]),

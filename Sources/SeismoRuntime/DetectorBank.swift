@@ -97,16 +97,24 @@ struct DetectorBank: Sendable {
         }
     }
 
+    /// Every verdict of the last `score` call, anomalous or not (stored as series).
+    private(set) var scored: [ScoredWindow] = []
+
     /// Scores `outputs` in order and learns each new window; returns the anomalies.
     mutating func score(_ outputs: [WindowOutput], detectedAt: Timestamp) -> [AnomalyEvent] {
         var events: [AnomalyEvent] = []
+        scored = []
         for binding in bindings {
             var table = states[binding.spec.name] ?? [:]
             for output in outputs where output.stream == binding.stream.name {
                 var state = table[output.group] ?? GroupState(detector: binding.make(), lastLearnedEnd: .min)
                 let values = binding.featureIndices.map { output.values[$0] }
-                if let verdict = state.detector.score(values), verdict.isAnomalous {
-                    events.append(event(binding, output, values, verdict, detectedAt))
+                if let verdict = state.detector.score(values) {
+                    scored.append(
+                        ScoredWindow(
+                            detector: binding.spec.name, group: output.group, windowEnd: output.windowEnd,
+                            verdict: verdict))
+                    if verdict.isAnomalous { events.append(event(binding, output, values, verdict, detectedAt)) }
                 }
                 if output.windowEnd > state.lastLearnedEnd {
                     state.detector.learn(values)
@@ -140,6 +148,14 @@ struct DetectorBank: Sendable {
             },
             detectedAt: detectedAt)
     }
+}
+
+/// One detector verdict on one window of one group.
+struct ScoredWindow {
+    var detector: String
+    var group: Labels
+    var windowEnd: Int64
+    var verdict: StreamingVerdict
 }
 
 /// The error type of SeismoRuntime: what stops a pipeline from starting or running.

@@ -513,7 +513,7 @@ extension Evaluator {
 
     static func datePart(_ name: String, _ sample: InstantSample) -> Double {
         let seconds = sample.value
-        guard seconds.isFinite else { return .nan }
+        guard seconds.isFinite, Swift.abs(seconds) < 9e15 else { return .nan }
         let s = Int64(seconds.rounded(.towardZero))
         var days = s / 86400
         var rem = s % 86400

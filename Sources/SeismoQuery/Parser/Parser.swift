@@ -322,7 +322,7 @@ public struct Parser {
                 if label.text == Labels.metricName, name != nil {
                     throw error("metric name must not be set twice: \"\(name!)\" or \"\(value)\"", label)
                 }
-                matchers.append(try makeMatcher(kind, label.text, value, valueToken))
+                matchers.append(try makeMatcher(kind, label.text, value, label))
                 if peek.kind == .comma {
                     _ = advance()
                 } else if peek.kind != .rightBrace {

@@ -99,7 +99,7 @@ struct ParserTests {
             ("sum(x) offset 5m", "1:8: parse error: offset modifier must be preceded by an instant vector selector or range vector selector or a subquery"),
             ("x[5m][1h:]", #"1:1: parse error: subquery is only allowed on instant vector, got range vector in "x[5m][1h:]" instead"#),
             ("x\n  + )", "2:5: parse error: unexpected right parenthesis ')'"),
-            ("foo{a=~\"(\"}", #"1:7: parse error: error parsing regexp: invalid regular expression "(""#),
+            ("foo{a=~\"(\"}", #"1:5: parse error: error parsing regexp: invalid regular expression "(""#),
         ])
     func errors(query: String, message: String) {
         #expect(throws: QueryError(.parse, message)) { try Parser.parse(query) }
