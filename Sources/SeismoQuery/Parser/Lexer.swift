@@ -42,6 +42,8 @@ struct Lexer {
     private var index = 0
     /// Depth of `{…}`: inside braces every word is a label name.
     private var braceDepth = 0
+    private var parenDepth = 0
+    private var bracketDepth = 0
 
     init(_ query: String) {
         self.query = query
@@ -80,7 +82,13 @@ struct Lexer {
             }
         }
         let start = index
-        guard index < bytes.count else { return Token(kind: .eof, text: "", position: start) }
+        guard index < bytes.count else {
+            // As Prometheus's lexer: an open bracket at the end is its own error.
+            if braceDepth > 0 { throw error("unexpected end of input inside braces", start) }
+            if parenDepth > 0 { throw error("unclosed left parenthesis", start) }
+            if bracketDepth > 0 { throw error("unclosed left bracket", start) }
+            return Token(kind: .eof, text: "", position: start)
+        }
         let c = bytes[index]
         func single(_ kind: Token.Kind, _ length: Int = 1) -> Token {
             index += length
@@ -88,16 +96,24 @@ struct Lexer {
         }
         let next = index + 1 < bytes.count ? bytes[index + 1] : 0
         switch c {
-        case UInt8(ascii: "("): return single(.leftParen)
-        case UInt8(ascii: ")"): return single(.rightParen)
+        case UInt8(ascii: "("):
+            parenDepth += 1
+            return single(.leftParen)
+        case UInt8(ascii: ")"):
+            parenDepth -= 1
+            return single(.rightParen)
         case UInt8(ascii: "{"):
             braceDepth += 1
             return single(.leftBrace)
         case UInt8(ascii: "}"):
             braceDepth = max(0, braceDepth - 1)
             return single(.rightBrace)
-        case UInt8(ascii: "["): return single(.leftBracket)
-        case UInt8(ascii: "]"): return single(.rightBracket)
+        case UInt8(ascii: "["):
+            bracketDepth += 1
+            return single(.leftBracket)
+        case UInt8(ascii: "]"):
+            bracketDepth -= 1
+            return single(.rightBracket)
         case UInt8(ascii: ","): return single(.comma)
         case UInt8(ascii: ":"): return single(.colon)
         case UInt8(ascii: "@"): return single(.at)
