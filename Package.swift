@@ -181,7 +181,7 @@ let package = Package(
         .testTarget(name: "SeismoKafkaTests", dependencies: ["SeismoKafka", "SeismoTesting"]),
         .testTarget(
             name: "SeismoCLITests",
-            dependencies: ["SeismoWire", "SeismoKafka", "SeismoTesting"]
+            dependencies: ["SeismoWire", "SeismoKafka", "SeismoTesting", "SeismoStore"]
         ),
     ]
 )
