@@ -1,4 +1,5 @@
 import SeismoCore
+import SeismoStore
 
 /// One sample of an instant vector.
 public struct InstantSample: Sendable, Hashable {
@@ -14,18 +15,8 @@ public struct InstantSample: Sendable, Hashable {
     }
 }
 
-/// One series of a range vector or of a range query's result.
-public struct RangeSeries: Sendable, Hashable {
-    public var labels: Labels
-    public var timestamps: [Int64]
-    public var values: [Double]
-
-    public init(labels: Labels, timestamps: [Int64], values: [Double]) {
-        self.labels = labels
-        self.timestamps = timestamps
-        self.values = values
-    }
-}
+/// One series of a range vector or of a range query's result: labels, times and values.
+public typealias RangeSeries = StoredSeries
 
 /// The result of a query, in Prometheus's four result types.
 public enum QueryValue: Sendable {

@@ -381,18 +381,7 @@ public struct Parser {
             sawModifier = true
         }
         let open = try expect(.leftParen, "in aggregation")
-        var args: [(Expr, Int)] = []
-        if peek.kind != .rightParen {
-            while true {
-                args.append(try parseExpr(minPrecedence: 0))
-                if peek.kind == .comma {
-                    _ = advance()
-                    continue
-                }
-                break
-            }
-        }
-        _ = try expect(.rightParen, "in aggregation")
+        let args = try parseArguments(context: "in aggregation")
         if !sawModifier, peek.kind == .keyword("by") || peek.kind == .keyword("without") {
             without = advance().kind == .keyword("without")
             grouping = try parseLabelList("in grouping opts")
@@ -419,20 +408,21 @@ public struct Parser {
         return .aggregate(op: op, expr: expr, param: param, grouping: grouping, without: without)
     }
 
+    /// Comma-separated expressions up to and including the closing parenthesis, each with its start.
+    private mutating func parseArguments(context: String) throws(QueryError) -> [(Expr, Int)] {
+        var args: [(Expr, Int)] = []
+        while peek.kind != .rightParen {
+            args.append(try parseExpr(minPrecedence: 0))
+            guard peek.kind == .comma else { break }
+            _ = advance()
+        }
+        _ = try expect(.rightParen, context)
+        return args
+    }
+
     private mutating func parseCall(_ signature: FunctionSignature, _ token: Token) throws(QueryError) -> Expr {
         _ = advance()
-        var args: [(Expr, Int)] = []
-        if peek.kind != .rightParen {
-            while true {
-                args.append(try parseExpr(minPrecedence: 0))
-                if peek.kind == .comma {
-                    _ = advance()
-                    continue
-                }
-                break
-            }
-        }
-        _ = try expect(.rightParen, "in call to function \"\(signature.name)\"")
+        let args = try parseArguments(context: "in call to function \"\(signature.name)\"")
         let n = signature.args.count
         if signature.optional == 0 {
             if args.count != n {
