@@ -75,6 +75,8 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // PromQL: parser (Parser/, never imports Engine/) and engine over `Querier`.
+        .target(name: "SeismoQuery", dependencies: ["SeismoCore", "SeismoStore"]),
         // Windows, watermarks, aggregators and sketches, keyed state, the worker's commit protocol.
         .target(
             name: "SeismoStream",
@@ -100,7 +102,7 @@ let package = Package(
         .target(
             name: "SeismoServer",
             dependencies: [
-                "SeismoCore", "SeismoStore",
+                "SeismoCore", "SeismoStore", "SeismoQuery",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
@@ -111,7 +113,7 @@ let package = Package(
             name: "SeismoRuntime",
             dependencies: [
                 "SeismoCore", "SeismoWire", "SeismoKafka", "SeismoPipeline", "SeismoStream", "SeismoStore",
-                "SeismoCollect", "SeismoDetect", "SeismoServer",
+                "SeismoCollect", "SeismoDetect", "SeismoServer", "SeismoQuery",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -129,6 +131,7 @@ let package = Package(
             name: "seismo",
             dependencies: [
                 "SeismoCore", "SeismoWire", "SeismoKafka", "SeismoPipeline", "SeismoStore", "SeismoRuntime", "SeismoDetect",
+                "SeismoQuery", "SeismoServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -141,7 +144,7 @@ let package = Package(
             name: "seismo-bench",
             dependencies: [
                 "SeismoCore", "SeismoWire", "SeismoKafka", "SeismoTesting", "SeismoDetect", "SeismoPipeline",
-                "SeismoStream", "SeismoStore", "SeismoRuntime", "SeismoCollect",
+                "SeismoStream", "SeismoStore", "SeismoRuntime", "SeismoCollect", "SeismoQuery", "SeismoServer",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -161,6 +164,17 @@ let package = Package(
         .testTarget(name: "SeismoDetectTests", dependencies: ["SeismoDetect"]),
         .testTarget(name: "SeismoPipelineTests", dependencies: ["SeismoPipeline"]),
         .testTarget(name: "SeismoStoreTests", dependencies: ["SeismoStore"]),
+        .testTarget(
+            name: "SeismoQueryTests", dependencies: ["SeismoQuery", "SeismoStore", "SeismoTesting"],
+            exclude: ["Scripts"]
+        ),
+        .testTarget(
+            name: "SeismoServerTests",
+            dependencies: [
+                "SeismoServer", "SeismoQuery", "SeismoStore", "SeismoTesting",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ]
+        ),
         .testTarget(name: "SeismoStreamTests", dependencies: ["SeismoStream"]),
         .testTarget(name: "SeismoCollectTests", dependencies: ["SeismoCollect", "SeismoTesting"]),
         .testTarget(
@@ -170,7 +184,7 @@ let package = Package(
         .testTarget(name: "SeismoKafkaTests", dependencies: ["SeismoKafka", "SeismoTesting"]),
         .testTarget(
             name: "SeismoCLITests",
-            dependencies: ["SeismoWire", "SeismoKafka", "SeismoTesting"]
+            dependencies: ["SeismoWire", "SeismoKafka", "SeismoTesting", "SeismoStore"]
         ),
     ]
 )

@@ -173,9 +173,20 @@ struct DetectorBank: Sendable {
         }
     }
 
+    /// Every verdict of the last `score` call, anomalous or not (stored as series).
+    private(set) var scored: [ScoredWindow] = []
+
     /// Scores `outputs` in order and learns each new window; returns the anomalies.
     mutating func score(_ outputs: [WindowOutput], detectedAt: Timestamp) -> [AnomalyEvent] {
-        verdicts(outputs).compactMap { v in
+        let all = verdicts(outputs)
+        scored = all.compactMap { v in
+            v.verdict.map {
+                ScoredWindow(
+                    detector: bindings[v.binding].spec.name, group: v.output.group, windowEnd: v.output.windowEnd,
+                    verdict: $0)
+            }
+        }
+        return all.compactMap { v in
             guard let verdict = v.verdict, verdict.isAnomalous else { return nil }
             return event(bindings[v.binding], v.output, v.values, verdict, detectedAt)
         }
@@ -193,14 +204,15 @@ struct DetectorBank: Sendable {
     /// Scores `outputs` in order with every detector that reads their stream, each window against
     /// what was learned before it, then learns each new window (re-emitted windows are not learned twice).
     mutating func verdicts(_ outputs: [WindowOutput]) -> [Scored] {
-        var scored: [Scored] = []
+        var results: [Scored] = []
         for (index, binding) in bindings.enumerated() {
             var table = states[binding.spec.name] ?? [:]
             for output in outputs where output.stream == binding.stream.name {
                 var state = table[output.group] ?? GroupState(detector: binding.make(output.group), lastLearnedEnd: .min)
                 let values = binding.featureIndices.map { output.values[$0] }
                 let time = Double(output.windowEnd) / 1000
-                scored.append(Scored(binding: index, output: output, values: values, verdict: state.detector?.score(values, at: time)))
+                results.append(
+                    Scored(binding: index, output: output, values: values, verdict: state.detector?.score(values, at: time)))
                 if output.windowEnd > state.lastLearnedEnd {
                     state.detector?.learn(values, at: time)
                     state.lastLearnedEnd = output.windowEnd
@@ -209,7 +221,7 @@ struct DetectorBank: Sendable {
             }
             states[binding.spec.name] = table
         }
-        return scored
+        return results
     }
 
     /// Forgets the state of every group (tests; a model reload).
@@ -233,6 +245,14 @@ struct DetectorBank: Sendable {
             },
             detectedAt: detectedAt)
     }
+}
+
+/// One detector verdict on one window of one group.
+struct ScoredWindow {
+    var detector: String
+    var group: Labels
+    var windowEnd: Int64
+    var verdict: StreamingVerdict
 }
 
 /// The error type of SeismoRuntime: what stops a pipeline from starting or running.

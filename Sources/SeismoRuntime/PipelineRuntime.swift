@@ -6,6 +6,7 @@ import SeismoCore
 import SeismoDetect
 import SeismoKafka
 import SeismoPipeline
+import SeismoQuery
 import SeismoServer
 import SeismoStore
 import SeismoStream
@@ -171,7 +172,8 @@ public struct PipelineRuntime: Sendable {
         let (host, port) = try splitHostPort(listen)
         let server = OpsServer(
             host: host, port: port, registry: registry,
-            readiness: Readiness(workers: workers, cluster: cluster), logger: logger)
+            readiness: Readiness(workers: workers, cluster: cluster),
+            api: PrometheusAPI(querier: store, engine: Engine(querier: store)), logger: logger)
 
         var collectors: [any Service] = []
         if !options.withoutCollectors {

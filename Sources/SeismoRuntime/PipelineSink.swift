@@ -61,7 +61,7 @@ final class PipelineSink: WindowSink {
     func write(_ flush: WorkerFlush, worker: Int) async throws {
         let outputs = try await skipStored(
             flush.outputs.sorted { ($0.windowEnd, $0.windowStart) < ($1.windowEnd, $1.windowStart) })
-        let events = detectors.withLock { $0.score(outputs, detectedAt: .now) }
+        let (events, scored) = detectors.withLock { bank in (bank.score(outputs, detectedAt: .now), bank.scored) }
 
         var appender = store.appender()
         if pipeline.outputs.storeRaw {
@@ -75,6 +75,7 @@ final class PipelineSink: WindowSink {
             for output in outputs { appender.append(row(for: output), asSeries: true) }
         }
         for event in events { appender.append(record(for: event)) }
+        for window in scored { appendDetectorSeries(window, to: &appender) }
         var latest = outputs.last?.windowEnd ?? 0
         for series in flush.raw { latest = max(latest, series.timestamps.last ?? 0) }
         let started = ContinuousClock.now
@@ -138,6 +139,28 @@ final class PipelineSink: WindowSink {
                 known[output.stream, default: [:]][output.group] = max(until, output.windowEnd)
                 return true
             }
+        }
+    }
+
+    /// Stores a verdict as samples at the window's end, so dashboards can draw it beside the
+    /// data: `seismo_anomaly_score`, `seismo_anomaly_threshold` and, when the detector gives
+    /// them, `seismo_expected_value`, `seismo_expected_lower` and `seismo_expected_upper`, each
+    /// with the group's labels plus `detector` and `pipeline`.
+    private func appendDetectorSeries(_ window: ScoredWindow, to appender: inout some Appender) {
+        let base = window.group.removing([Labels.metricName, "detector", "pipeline"])
+        let values: [(String, Double?)] = [
+            ("seismo_anomaly_score", window.verdict.score), ("seismo_anomaly_threshold", window.verdict.threshold),
+            ("seismo_expected_value", window.verdict.expected), ("seismo_expected_lower", window.verdict.lower),
+            ("seismo_expected_upper", window.verdict.upper),
+        ]
+        for (name, value) in values {
+            guard let value,
+                let labels = try? Labels(
+                    validating: base.pairs + [
+                        Label(Labels.metricName, name), Label("detector", window.detector), Label("pipeline", pipeline.name),
+                    ])
+            else { continue }
+            appender.append(labels, timestamp: window.windowEnd, value: value)
         }
     }
 

@@ -11,23 +11,25 @@ public protocol ReadinessProbe: Sendable {
 
 /// Seismo's own HTTP endpoint: `/healthz` (the process answers), `/readyz` (the
 /// pipeline is running: store open, workers consuming), and `/metrics` (every swift-metrics
-/// metric of the process, in Prometheus text format 0.0.4).
+/// metric of the process, in Prometheus text format 0.0.4), and, when given, the Prometheus query API.
 public struct OpsServer: Sendable {
     public let host: String
     public let port: Int
     private let registry: PrometheusCollectorRegistry
     private let readiness: any ReadinessProbe
+    private let api: PrometheusAPI?
     private let logger: Logger
 
     /// `port` 0 picks a free port; `onListening` gets the bound address.
     public init(
         host: String, port: Int, registry: PrometheusCollectorRegistry, readiness: any ReadinessProbe,
-        logger: Logger = Logger(label: "seismo.http")
+        api: PrometheusAPI? = nil, logger: Logger = Logger(label: "seismo.http")
     ) {
         self.host = host
         self.port = port
         self.registry = registry
         self.readiness = readiness
+        self.api = api
         self.logger = logger
     }
 
@@ -57,6 +59,7 @@ public struct OpsServer: Sendable {
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: .init(byteBuffer: ByteBuffer(bytes: buffer)))
         }
+        api?.register(on: router)
         return Application(
             router: router,
             configuration: .init(address: .hostname(host, port: port), serverName: "seismo"),

@@ -99,6 +99,18 @@ struct EndToEndTests {
         #expect(query.status == 0, "\(query.stderr)")
         #expect(query.stdout.contains("5"), "the spike's window max is stored as a series")
 
+        // Detector verdicts are series too, served by the Prometheus query API beside the data.
+        let scores = try await ProcessRunner.run(
+            curl,
+            ["-s", "\(base)/api/v1/query", "--data-urlencode",
+             "query=max_over_time(seismo_anomaly_score{detector=\"latency_z\",service=\"a\",pipeline=\"e2e\"}[2h])",
+             "--data-urlencode", "time=\(PipelineFixture.t0 / 1000 + 3600)"])
+        let answer = try JSONSerialization.jsonObject(with: Data(scores.stdout.utf8)) as? [String: Any]
+        let result = ((answer?["data"] as? [String: Any])?["result"] as? [[String: Any]]) ?? []
+        #expect(result.count == 1, "\(scores.stdout)")
+        let maxScore = Double((result.first?["value"] as? [Any])?.last as? String ?? "") ?? 0
+        #expect(maxScore > 1, "the spike's score is stored as seismo_anomaly_score: \(scores.stdout)")
+
         run.signal(SIGTERM)
         #expect(try await run.wait(timeout: .seconds(30)) == 0, "graceful shutdown: \(run.stderr.suffix(2000))")
     }
