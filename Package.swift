@@ -22,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
     targets: [
         // Signal value types, label hashing, durations and times.
@@ -104,12 +105,22 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Anomaly → alert state, grouping, inhibition, silences, routing, delivery (Kafka, Alertmanager, webhooks).
+        .target(
+            name: "SeismoAlert",
+            dependencies: [
+                "SeismoCore", "SeismoWire", "SeismoKafka", "SeismoPipeline",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         // The one place that wires a compiled pipeline into running services.
         .target(
             name: "SeismoRuntime",
             dependencies: [
                 "SeismoCore", "SeismoWire", "SeismoKafka", "SeismoPipeline", "SeismoStream", "SeismoStore",
-                "SeismoCollect", "SeismoDetect", "SeismoServer",
+                "SeismoCollect", "SeismoDetect", "SeismoServer", "SeismoAlert",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -128,6 +139,7 @@ let package = Package(
             dependencies: [
                 "SeismoCore", "SeismoWire", "SeismoKafka", "SeismoPipeline", "SeismoStore", "SeismoRuntime",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
@@ -163,6 +175,13 @@ let package = Package(
         .testTarget(
             name: "SeismoRuntimeTests",
             dependencies: ["SeismoRuntime", "SeismoStore", "SeismoWire", "SeismoTesting"]
+        ),
+        .testTarget(
+            name: "SeismoAlertTests",
+            dependencies: [
+                "SeismoAlert", "SeismoTesting", "SeismoStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ]
         ),
         .testTarget(name: "SeismoKafkaTests", dependencies: ["SeismoKafka", "SeismoTesting"]),
         .testTarget(

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Prometheus
+import SeismoAlert
 import SeismoCollect
 import SeismoCore
 import SeismoKafka
@@ -115,8 +116,22 @@ public struct PipelineRuntime: Sendable {
         let producer = try KafkaProducer(configuration: producerConfiguration, logger: logger)
         services.append(producer)
 
+        var alertService: AlertService<ContinuousClock>?
+        var onScored: (@Sendable ([WindowOutput], [AnomalyEvent]) -> Void)?
+        if let alerting = pipeline.alerting {
+            let service = AlertService(
+                configuration: .init(
+                    pipeline: pipeline.name, spec: alerting, deadLetterTopic: pipeline.outputs.deadLetterTopic,
+                    externalURL: "http://\(options.listen ?? pipeline.runtime.listen)"),
+                clock: ContinuousClock(), persistence: StoreAlertPersistence(store: store, key: pipeline.name),
+                publisher: KafkaAlertPublisher(producer: producer), logger: logger)
+            let feed = AlertFeed(pipeline: pipeline, spec: alerting)
+            onScored = { outputs, events in service.submit(feed.input(outputs, events)) }
+            alertService = service
+            services.append(service)
+        }
         let sink = try PipelineSink(
-            pipeline: pipeline, store: store, producer: producer, logger: logger, onAnomaly: onAnomaly)
+            pipeline: pipeline, store: store, producer: producer, logger: logger, onAnomaly: onAnomaly, onScored: onScored)
         // Retention counts back from the newest data stored, as Prometheus does, so replayed
         // or synthetic history is kept for its full retention whatever the wall clock says.
         services.append(
@@ -153,7 +168,8 @@ public struct PipelineRuntime: Sendable {
         let (host, port) = try splitHostPort(listen)
         let server = OpsServer(
             host: host, port: port, registry: registry,
-            readiness: Readiness(workers: workers, cluster: cluster), logger: logger)
+            readiness: Readiness(workers: workers, cluster: cluster), logger: logger,
+            alerts: alertService.map { AlertServiceAPI(service: $0) })
 
         var collectors: [any Service] = []
         if !options.withoutCollectors {
