@@ -22,7 +22,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
-        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
     targets: [
         // Signal value types, label hashing, durations and times.
@@ -106,11 +105,11 @@ let package = Package(
             ]
         ),
         // Anomaly → alert state, grouping, inhibition, silences, routing, delivery (Kafka, Alertmanager, webhooks).
+        // HTTP goes through Foundation's URLSession (async-http-client would add BoringSSL to every build).
         .target(
             name: "SeismoAlert",
             dependencies: [
                 "SeismoCore", "SeismoWire", "SeismoKafka", "SeismoPipeline",
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -137,9 +136,8 @@ let package = Package(
         .executableTarget(
             name: "seismo",
             dependencies: [
-                "SeismoCore", "SeismoWire", "SeismoKafka", "SeismoPipeline", "SeismoStore", "SeismoRuntime",
+                "SeismoCore", "SeismoWire", "SeismoKafka", "SeismoPipeline", "SeismoStore", "SeismoRuntime", "SeismoAlert",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),

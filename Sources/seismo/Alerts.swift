@@ -1,7 +1,6 @@
 import ArgumentParser
-import AsyncHTTPClient
 import Foundation
-import NIOCore
+import SeismoAlert
 import SeismoCore
 
 /// `seismo alerts list|silence|expire`: the running process's alerts and silences, over
@@ -15,19 +14,12 @@ struct Alerts: AsyncParsableCommand {
         @Option(name: .long, help: "Base URL of the running process's HTTP API.")
         var url = "http://127.0.0.1:9464"
 
-        func call(_ method: HTTPMethod, _ path: String, body: [UInt8]? = nil) async throws -> (UInt, [UInt8]) {
+        func call(_ method: String, _ path: String, body: [UInt8]? = nil) async throws -> (Int, [UInt8]) {
             var base = Substring(url)
             while base.hasSuffix("/") { base = base.dropLast() }
-            var request = HTTPClientRequest(url: "\(base)\(path)")
-            request.method = method
-            if let body {
-                request.headers.add(name: "Content-Type", value: "application/json")
-                request.body = .bytes(ByteBuffer(bytes: body))
-            }
             do {
-                let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
-                let bytes = try await response.body.collect(upTo: 16 << 20)
-                return (response.status.code, Array(buffer: bytes))
+                let answer = try await HTTPPoster.send(method, "\(base)\(path)", body: body, timeout: .seconds(10))
+                return (answer.status, answer.body)
             } catch {
                 throw CLIError("cannot reach \(base): \(error)")
             }
@@ -45,7 +37,7 @@ struct Alerts: AsyncParsableCommand {
         @Flag(name: .long, help: "Print the API's JSON.") var json = false
 
         func run() async throws {
-            let (status, body) = try await connection.call(.GET, silences ? "/api/v1/silences" : "/api/v1/alerts")
+            let (status, body) = try await connection.call("GET", silences ? "/api/v1/silences" : "/api/v1/alerts")
             guard status == 200 else { throw CLIError("HTTP \(status): \(String(decoding: body, as: UTF8.self))") }
             if json {
                 print(String(decoding: body, as: UTF8.self))
@@ -90,7 +82,7 @@ struct Alerts: AsyncParsableCommand {
                 "matchers": matchers, "duration_seconds": Double(ms) / 1000, "created_by": author, "comment": comment,
             ]
             let body = Array(try JSONSerialization.data(withJSONObject: request))
-            let (status, answer) = try await connection.call(.POST, "/api/v1/silences", body: body)
+            let (status, answer) = try await connection.call("POST", "/api/v1/silences", body: body)
             guard status == 200 else { throw CLIError("HTTP \(status): \(String(decoding: answer, as: UTF8.self))") }
             print(connection.object(answer)["id"] as? String ?? "")
         }
@@ -102,7 +94,7 @@ struct Alerts: AsyncParsableCommand {
         @Argument(help: "The silence id (see `seismo alerts list --silences`).") var id: String
 
         func run() async throws {
-            let (status, answer) = try await connection.call(.DELETE, "/api/v1/silences/\(id)")
+            let (status, answer) = try await connection.call("DELETE", "/api/v1/silences/\(id)")
             guard status == 200 else { throw CLIError("HTTP \(status): \(String(decoding: answer, as: UTF8.self))") }
             print("expired \(id)")
         }

@@ -69,15 +69,23 @@ public struct AlertCore: Sendable {
 
     /// The routing tree with Alertmanager's defaults and inheritance filled in.
     static func route(_ spec: RouteSpec, id: String, parent: Route?) -> Route {
-        var route = Route(
-            id: id, receiver: spec.receiver ?? parent?.receiver ?? "default", matchers: spec.matchers,
-            groupBy: spec.groupBy.map { $0.contains("...") ? nil : $0 } ?? parent?.groupBy ?? [],
+        let groupBy: [String]?
+        if let own = spec.groupBy {
+            groupBy = own.contains("...") ? nil : own
+        } else if let parent {
+            groupBy = parent.groupBy
+        } else {
+            groupBy = []
+        }
+        var node = Route(
+            id: id, receiver: spec.receiver ?? parent?.receiver ?? "default", matchers: spec.matchers, groupBy: groupBy,
             groupWait: spec.groupWait?.milliseconds ?? parent?.groupWait ?? 30_000,
             groupInterval: spec.groupInterval?.milliseconds ?? parent?.groupInterval ?? 300_000,
             repeatInterval: spec.repeatInterval?.milliseconds ?? parent?.repeatInterval ?? 14_400_000,
             continue: spec.continue)
-        route.routes = spec.routes.enumerated().map { route($1, id: "\(id).\($0)", parent: route) }
-        return route
+        let parentNode = node
+        node.routes = spec.routes.enumerated().map { index, child in Self.route(child, id: "\(id).\(index)", parent: parentNode) }
+        return node
     }
 
     // MARK: Persistence

@@ -1,29 +1,39 @@
-import AsyncHTTPClient
-import NIOCore
+import Foundation
 import SeismoCore
 
-/// Posts JSON bodies; a 2xx answer is success, anything else (or no answer within the
-/// timeout) throws `AlertError(.delivery)`.
-public struct HTTPPoster: Sendable {
-    let client: HTTPClient
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
 
-    public init(client: HTTPClient = .shared) { self.client = client }
+/// Posts JSON bodies over HTTP/1.1 (Foundation's URLSession, which ships with the
+/// toolchain); a 2xx answer is success, anything else (or no answer within the timeout)
+/// throws `AlertError(.delivery)`.
+public struct HTTPPoster: Sendable {
+    public init() {}
 
     public func post(_ url: String, body: [UInt8], timeout: Duration, headers: [(String, String)] = []) async throws(AlertError) {
-        var request = HTTPClientRequest(url: url)
-        request.method = .POST
-        request.headers.add(name: "Content-Type", value: "application/json")
-        request.headers.add(name: "User-Agent", value: "seismo-alert")
-        for (name, value) in headers { request.headers.add(name: name, value: value) }
-        request.body = .bytes(ByteBuffer(bytes: body))
-        let status: UInt
+        let status = try await Self.send("POST", url, body: body, timeout: timeout, headers: headers).status
+        guard (200..<300).contains(status) else { throw AlertError(.delivery, "HTTP \(status)", context: url) }
+    }
+
+    /// One request; the status and the body of the answer.
+    public static func send(
+        _ method: String, _ url: String, body: [UInt8]? = nil, timeout: Duration, headers: [(String, String)] = []
+    ) async throws(AlertError) -> (status: Int, body: [UInt8]) {
+        guard let target = URL(string: url) else { throw AlertError(.invalidInput, "not a URL", context: url) }
+        var request = URLRequest(url: target, timeoutInterval: max(0.001, Double(timeout.milliseconds) / 1000))
+        request.httpMethod = method
+        request.setValue("seismo-alert", forHTTPHeaderField: "User-Agent")
+        if let body {
+            request.httpBody = Data(body)
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        }
+        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
         do {
-            let response = try await client.execute(request, timeout: .milliseconds(max(1, timeout.milliseconds)))
-            status = response.status.code
-            _ = try await response.body.collect(upTo: 1 << 20)
+            let (data, response) = try await URLSession.shared.data(for: request)
+            return ((response as? HTTPURLResponse)?.statusCode ?? 0, Array(data))
         } catch {
             throw AlertError(.delivery, "\(error)", context: url)
         }
-        guard (200..<300).contains(status) else { throw AlertError(.delivery, "HTTP \(status)", context: url) }
     }
 }

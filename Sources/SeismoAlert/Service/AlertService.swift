@@ -97,6 +97,8 @@ public final class AlertService<C: Clock>: Service, Sendable where C.Duration ==
     private let dropped = Atomic<Int>(0)
     private let deadLettered = Atomic<Int>(0)
     private let dirty = Atomic<Bool>(false)
+    /// Group keys whose notification is being delivered.
+    private let inFlight = Mutex<Set<String>>([])
 
     public init(
         configuration: Configuration, clock: C, wallTime: @escaping @Sendable () -> Int64 = { Timestamp.now.milliseconds },
@@ -115,7 +117,10 @@ public final class AlertService<C: Clock>: Service, Sendable where C.Duration ==
         delivery = ReceiverDelivery(
             receivers: configuration.spec.receivers, poster: poster, clock: clock, externalURL: configuration.externalURL,
             logger: logger)
-        (inputs, continuation) = AsyncStream.makeStream(bufferingPolicy: .bufferingOldest(max(1, configuration.bufferCapacity)))
+        let (stream, continuation) = AsyncStream.makeStream(
+            of: AlertInput.self, bufferingPolicy: .bufferingOldest(max(1, configuration.bufferCapacity)))
+        inputs = stream
+        self.continuation = continuation
     }
 
     /// Hands one flush's windows and anomalies to alerting; false (and counted) when the buffer is full.
@@ -136,7 +141,7 @@ public final class AlertService<C: Clock>: Service, Sendable where C.Duration ==
     public func run() async throws {
         if let persistence {
             do {
-                if let bytes = try await persistence.load() { try core.withLock { core throws(AlertError) in try core.restore(bytes) } }
+                if let bytes = try await persistence.load() { try core.withLock { try $0.restore(bytes) } }
             } catch {
                 logger.error("alert state not restored, starting empty: \(error)")
             }
@@ -144,8 +149,14 @@ public final class AlertService<C: Clock>: Service, Sendable where C.Duration ==
         await cancelWhenGracefulShutdown {
             await withDiscardingTaskGroup { group in
                 group.addTask { await self.consume() }
-                group.addTask { await self.tickLoop() }
                 group.addTask { await self.queryLoop() }
+                // Each round's deliveries run as child tasks, so a slow or retrying receiver
+                // holds up neither the next round nor the other receivers.
+                while !Task.isCancelled {
+                    do { try await self.clock.sleep(for: self.configuration.tick, tolerance: nil) } catch { break }
+                    self.round(into: &group)
+                    await self.persist()
+                }
             }
         }
         continuation.finish()
@@ -169,7 +180,15 @@ public final class AlertService<C: Clock>: Service, Sendable where C.Duration ==
         let silence = Silence(
             id: UUID().uuidString.lowercased(), matchers: matchers, startsAt: startsAt ?? wallTime(), endsAt: endsAt,
             createdBy: createdBy, comment: comment)
-        try core.withLock { core throws(AlertError) in try core.silences.add(silence) }
+        let refused = core.withLock { core -> AlertError? in
+            do {
+                try core.silences.add(silence)
+                return nil
+            } catch {
+                return error as? AlertError ?? AlertError(.invalidInput, "\(error)")
+            }
+        }
+        if let refused { throw refused }
         dirty.store(true, ordering: .relaxed)
         await persist()
         return silence
@@ -192,17 +211,7 @@ public final class AlertService<C: Clock>: Service, Sendable where C.Duration ==
         for await input in inputs {
             let now = wallTime()
             let changed = core.withLock { $0.observe(windows: input.windows, events: input.events, now: now) }
-            if !changed.isEmpty {
-                dirty.store(true, ordering: .relaxed)
-                await tick()
-            }
-        }
-    }
-
-    private func tickLoop() async {
-        while !Task.isCancelled {
-            do { try await clock.sleep(for: configuration.tick, tolerance: nil) } catch { return }
-            await tick()
+            if !changed.isEmpty { dirty.store(true, ordering: .relaxed) }
         }
     }
 
@@ -228,42 +237,44 @@ public final class AlertService<C: Clock>: Service, Sendable where C.Duration ==
         }
     }
 
-    /// One round: Kafka records for transitions, Alertmanager resends, receiver notifications.
-    private func tick() async {
+    /// One round: Kafka records for transitions, Alertmanager resends, receiver notifications
+    /// (a group whose previous notification is still being delivered waits for the next round).
+    private func round(into group: inout DiscardingTaskGroup) {
         let now = wallTime()
         let sendsToAlertmanager = !configuration.spec.alertmanagers.isEmpty
         let (notifications, transitions, resend) = core.withLock { core in
-            (core.flush(now: now), core.takeTransitions(), sendsToAlertmanager ? core.resend.due(now: now) : ([], now))
+            (
+                core.flush(now: now), core.takeTransitions(),
+                sendsToAlertmanager ? core.resend.due(now: now) : (alerts: [], validUntil: now)
+            )
         }
         if !notifications.isEmpty || !resend.alerts.isEmpty { dirty.store(true, ordering: .relaxed) }
         if let publisher, !transitions.isEmpty {
-            do {
-                try await publisher.publish(
-                    transitions.map {
-                        (configuration.spec.topic, $0.fingerprint, Payloads.kafka($0, pipeline: configuration.pipeline))
-                    })
-            } catch {
-                logger.error("alert records not published to \(configuration.spec.topic): \(error)")
+            let records = transitions.map {
+                (topic: configuration.spec.topic, key: $0.fingerprint, value: Payloads.kafka($0, pipeline: configuration.pipeline))
+            }
+            group.addTask {
+                do { try await publisher.publish(records) } catch {
+                    self.logger.error("alert records not published to \(self.configuration.spec.topic): \(error)")
+                }
             }
         }
-        await withDiscardingTaskGroup { group in
-            if !resend.alerts.isEmpty {
-                let body = Payloads.alertmanager(resend.alerts, validUntil: resend.validUntil, generatorURL: configuration.externalURL)
-                for base in configuration.spec.alertmanagers {
-                    group.addTask {
-                        do {
-                            try await self.poster.post(Self.alertsURL(base), body: body, timeout: .seconds(10))
-                        } catch {
-                            self.logger.warning("alertmanager \(base): \(error)")
-                        }
+        if !resend.alerts.isEmpty {
+            let body = Payloads.alertmanager(resend.alerts, validUntil: resend.validUntil, generatorURL: configuration.externalURL)
+            for base in configuration.spec.alertmanagers {
+                group.addTask {
+                    do { try await self.poster.post(AlertService.alertsURL(base), body: body, timeout: .seconds(10)) } catch {
+                        self.logger.warning("alertmanager \(base): \(error)")
                     }
                 }
             }
-            for notification in notifications {
-                group.addTask { await self.send(notification) }
+        }
+        for notification in notifications where inFlight.withLock({ $0.insert(notification.groupKey).inserted }) {
+            group.addTask {
+                await self.send(notification)
+                _ = self.inFlight.withLock { $0.remove(notification.groupKey) }
             }
         }
-        await persist()
     }
 
     private func send(_ notification: Notification) async {
@@ -279,7 +290,9 @@ public final class AlertService<C: Clock>: Service, Sendable where C.Duration ==
             failedAtMilliseconds: wallTime(),
             alerts: notification.alerts.map { Payloads.record($0, pipeline: configuration.pipeline) })
         do {
-            try await publisher?.publish([(configuration.deadLetterTopic, notification.groupKey, Payloads.encode(letter))])
+            try await publisher?.publish([
+                (topic: configuration.deadLetterTopic, key: notification.groupKey, value: Payloads.encode(letter))
+            ])
         } catch {
             logger.error("dead letter for receiver \(notification.receiver) not published: \(error)")
         }

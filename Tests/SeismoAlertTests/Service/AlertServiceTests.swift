@@ -1,7 +1,5 @@
-import AsyncHTTPClient
 import Foundation
 import Logging
-import NIOCore
 import SeismoCore
 import SeismoPipeline
 import SeismoStore
@@ -46,9 +44,9 @@ func makeService(_ spec: AlertingSpec, persistence: (any AlertStatePersistence)?
         clock: ContinuousClock(), persistence: persistence, publisher: nil, logger: logger)
 }
 
-func get(_ url: String) async throws -> (UInt, [UInt8]) {
-    let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: url), timeout: .seconds(5))
-    return (response.status.code, Array(buffer: try await response.body.collect(upTo: 1 << 22)))
+func get(_ url: String) async throws -> (Int, [UInt8]) {
+    let answer = try await HTTPPoster.send("GET", url, timeout: .seconds(5))
+    return (answer.status, answer.body)
 }
 
 @Suite("AlertService: delivery to a real Alertmanager and webhooks; state across a restart", .serialized)
