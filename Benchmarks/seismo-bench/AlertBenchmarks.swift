@@ -89,8 +89,11 @@ enum AlertBenchmarks {
         let path = directory.appendingPathComponent("alertbench.yaml").path
         try yaml.write(toFile: path, atomically: true, encoding: .utf8)
         let pipeline = try PipelineLoader.load(path: path)
-        var logger = Logger(label: "bench")
-        logger.logLevel = ProcessInfo.processInfo.environment["SEISMO_BENCH_LOG"].flatMap { Logger.Level(rawValue: $0) } ?? .error
+        let logger = {
+            var logger = Logger(label: "bench")
+            logger.logLevel = ProcessInfo.processInfo.environment["SEISMO_BENCH_LOG"].flatMap { Logger.Level(rawValue: $0) } ?? .error
+            return logger
+        }()
         let options = RunOptions(
             dataDirectory: directory.appendingPathComponent("data").path, brokers: [broker.bootstrapServers],
             withoutCollectors: true)

@@ -114,6 +114,9 @@ struct RecordPrinter {
         case .signals:
             return render(try decoder.decode(value), record)
         case .anomaly:
+            if let alert = SubscribeFilter.decodeAlert(value) {
+                return (filter?.accepts(alert: alert) ?? true) ? [json ? String(decoding: value, as: UTF8.self) : SubscribeFilter.line(alert)] : []
+            }
             return render(try AnomalyEventCodec.decode(value), raw: value)
         case .unknown:
             // No header: another client wrote it. Try each encoding.

@@ -1,4 +1,6 @@
 import ArgumentParser
+import Foundation
+import SeismoAlert
 import SeismoWire
 
 /// `seismo subscribe` filters on anomaly events (and, by label, on alert records): every
@@ -38,6 +40,30 @@ struct SubscribeFilter: ParsableArguments {
             guard let eq = pair.firstIndex(of: "=") else { return false }
             return group[String(pair[..<eq])] == String(pair[pair.index(after: eq)...])
         }
+    }
+}
+
+extension SubscribeFilter {
+    /// An alert record (`seismo.alert.v1`, on `alerts.<pipeline>`), when `value` is one.
+    static func decodeAlert(_ value: [UInt8]) -> Payloads.AlertRecord? {
+        guard let record = try? JSONDecoder().decode(Payloads.AlertRecord.self, from: Data(value)),
+            record.schema == Payloads.AlertRecord.schemaName
+        else { return nil }
+        return record
+    }
+
+    func accepts(alert: Payloads.AlertRecord) -> Bool {
+        if let pipeline, alert.pipeline != pipeline { return false }
+        if let detector, alert.labels["detector"] != detector { return false }
+        if let severity, let own = alert.labels["severity"].flatMap(AnomalyEvent.Severity.init), own < severity { return false }
+        return accepts(labels: alert.labels)
+    }
+
+    /// `starts_at  ALERT firing  {labels}  summary`.
+    static func line(_ alert: Payloads.AlertRecord) -> String {
+        let labels = alert.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\"\($0.value)\"" }.joined(separator: ", ")
+        let when = alert.status == "resolved" ? (alert.endsAt ?? alert.startsAt) : alert.startsAt
+        return "\(when)  ALERT \(alert.status)  {\(labels)}" + (alert.annotations["summary"].map { "  \($0)" } ?? "")
     }
 }
 

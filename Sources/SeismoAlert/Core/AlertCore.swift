@@ -56,7 +56,7 @@ public struct AlertCore: Sendable {
     }
 
     /// Notifications due at `now` (see `Dispatcher.flush`).
-    public mutating func flush(now: Int64) -> [Notification] {
+    public mutating func flush(now: Int64) -> [AlertNotification] {
         silences.collectGarbage(at: now)
         return dispatcher.flush(now: now, silences: silences)
     }

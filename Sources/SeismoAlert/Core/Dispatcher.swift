@@ -1,5 +1,5 @@
 /// A notification for one receiver: the alerts of one aggregation group.
-public struct Notification: Sendable, Hashable, Codable {
+public struct AlertNotification: Sendable, Hashable, Codable {
     public var receiver: String
     /// Identifies the group: route id and group labels (`{}/{service="checkout"}:0.1`).
     public var groupKey: String
@@ -73,8 +73,8 @@ public struct Dispatcher: Sendable {
 
     /// The notifications due at `now`. Each due group's next flush moves on by its
     /// `group_interval`; call `delivered` once a notification has gone out.
-    public mutating func flush(now: Int64, silences: SilenceSet) -> [Notification] {
-        var out: [Notification] = []
+    public mutating func flush(now: Int64, silences: SilenceSet) -> [AlertNotification] {
+        var out: [AlertNotification] = []
         let everyAlert = state.groups.values.flatMap(\.alerts.values)
         for key in state.groups.keys.sorted() {
             guard var group = state.groups[key], group.nextFlush <= now, let route = routes[group.routeID] else { continue }
@@ -88,7 +88,7 @@ public struct Dispatcher: Sendable {
             let resolved = Set(unmuted.filter(\.isResolved).map(\.fingerprint))
             if Self.needsUpdate(state.log[key], firing: firing, resolved: resolved, repeat: route.repeatInterval, now: now) {
                 let sorted = unmuted.sorted { ($0.isResolved ? 1 : 0, $0.fingerprint) < ($1.isResolved ? 1 : 0, $1.fingerprint) }
-                out.append(Notification(receiver: route.receiver, groupKey: key, groupLabels: group.labels, alerts: sorted))
+                out.append(AlertNotification(receiver: route.receiver, groupKey: key, groupLabels: group.labels, alerts: sorted))
             } else {
                 dropResolved(key: key, notified: resolved.union(group.alerts.values.filter(\.isResolved).map(\.fingerprint)))
             }
@@ -98,7 +98,7 @@ public struct Dispatcher: Sendable {
 
     /// Records that `notification` reached its receiver at `now`, and forgets the resolved
     /// alerts it carried (a group with nothing left goes away).
-    public mutating func delivered(_ notification: Notification, at now: Int64) {
+    public mutating func delivered(_ notification: AlertNotification, at now: Int64) {
         let firing = Set(notification.firing.map(\.fingerprint))
         let resolved = Set(notification.resolved.map(\.fingerprint))
         state.log[notification.groupKey] = LogEntry(firing: firing, resolved: resolved, at: now)

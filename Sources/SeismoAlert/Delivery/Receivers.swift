@@ -21,7 +21,7 @@ public struct ReceiverDelivery<C: Clock>: Sendable where C.Duration == Duration 
     }
 
     /// The URL and body a receiver gets for `notification` (nil for a receiver without a kind).
-    public func request(for notification: Notification, receiver: ReceiverSpec) -> (url: String, body: [UInt8])? {
+    public func request(for notification: AlertNotification, receiver: ReceiverSpec) -> (url: String, body: [UInt8])? {
         switch receiver.kind {
         case .webhook(let url): (url, Payloads.webhook(notification, externalURL: externalURL))
         case .slack(let url, let channel): (url, Payloads.slack(notification, channel: channel))
@@ -31,7 +31,7 @@ public struct ReceiverDelivery<C: Clock>: Sendable where C.Duration == Duration 
     }
 
     /// Delivers `notification`; returns nil on success, or the failure after the last attempt.
-    public func deliver(_ notification: Notification) async -> RetryFailure? {
+    public func deliver(_ notification: AlertNotification) async -> RetryFailure? {
         guard let receiver = receivers[notification.receiver] else {
             return RetryFailure(attempts: 0, last: "no receiver is called '\(notification.receiver)'")
         }

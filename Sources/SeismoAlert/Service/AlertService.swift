@@ -277,7 +277,7 @@ public final class AlertService<C: Clock>: Service, Sendable where C.Duration ==
         }
     }
 
-    private func send(_ notification: Notification) async {
+    private func send(_ notification: AlertNotification) async {
         guard let failure = await delivery.deliver(notification) else {
             let now = wallTime()
             core.withLock { $0.dispatcher.delivered(notification, at: now) }

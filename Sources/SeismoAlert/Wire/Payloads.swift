@@ -61,7 +61,7 @@ public enum Payloads {
         public var alerts: [WebhookAlert]
     }
 
-    public static func webhookMessage(_ notification: Notification, externalURL: String) -> WebhookMessage {
+    public static func webhookMessage(_ notification: AlertNotification, externalURL: String) -> WebhookMessage {
         let alerts = notification.alerts
         return WebhookMessage(
             version: "4", groupKey: notification.groupKey, truncatedAlerts: 0,
@@ -76,7 +76,7 @@ public enum Payloads {
             })
     }
 
-    public static func webhook(_ notification: Notification, externalURL: String) -> [UInt8] {
+    public static func webhook(_ notification: AlertNotification, externalURL: String) -> [UInt8] {
         encode(webhookMessage(notification, externalURL: externalURL))
     }
 
@@ -104,7 +104,7 @@ public enum Payloads {
     }
 
     /// An incoming-webhook message: one attachment per alert, red while firing, green once resolved.
-    public static func slack(_ notification: Notification, channel: String?) -> [UInt8] {
+    public static func slack(_ notification: AlertNotification, channel: String?) -> [UInt8] {
         let status = notification.firing.isEmpty ? "RESOLVED" : "FIRING:\(notification.firing.count)"
         let name = notification.groupLabels["alertname"] ?? notification.alerts.first?.labels["alertname"] ?? "alert"
         let attachments = notification.alerts.map { alert in
@@ -152,7 +152,7 @@ public enum Payloads {
 
     /// One event per notification, deduplicated by the group (as Alertmanager does):
     /// `trigger` while something fires, `resolve` once nothing does.
-    public static func pagerDutyEvent(_ notification: Notification, routingKey: String) -> PagerDutyEvent {
+    public static func pagerDutyEvent(_ notification: AlertNotification, routingKey: String) -> PagerDutyEvent {
         let firing = !notification.firing.isEmpty
         let dedupKey = Fingerprint.of(["group": notification.groupKey]) + Fingerprint.of(["receiver": notification.receiver])
         guard firing else {
@@ -178,7 +178,7 @@ public enum Payloads {
                 component: first.labels["service"], group: first.labels["detector"], customDetails: details))
     }
 
-    public static func pagerDuty(_ notification: Notification, routingKey: String) -> [UInt8] {
+    public static func pagerDuty(_ notification: AlertNotification, routingKey: String) -> [UInt8] {
         encode(pagerDutyEvent(notification, routingKey: routingKey))
     }
 

@@ -58,10 +58,13 @@ struct SilenceTests {
     func expire() throws {
         var set = SilenceSet()
         try set.add(Silence(id: "s1", matchers: ["a=\"1\""], startsAt: 0, endsAt: 1_000))
-        #expect(set.expire(id: "s1", at: 500))
+        let expired = set.expire(id: "s1", at: 500)
+        #expect(expired)
         #expect(set.silencing(["a": "1"], at: 600).isEmpty)
-        #expect(!set.expire(id: "s1", at: 700))
-        #expect(!set.expire(id: "nope", at: 700))
+        let again = set.expire(id: "s1", at: 700)
+        let unknown = set.expire(id: "nope", at: 700)
+        #expect(!again)
+        #expect(!unknown)
     }
 
     @Test("bad silences are refused with a reason")
@@ -123,7 +126,8 @@ struct DispatcherTests {
         var d = Dispatcher(root: root)
         d.insert(alert(["alertname": "A", "service": "web"]), now: 0)
         d.insert(alert(["alertname": "B", "service": "web"]), now: 10_000)
-        #expect(d.flush(now: 29_999, silences: SilenceSet()).isEmpty)
+        let r17 = d.flush(now: 29_999, silences: SilenceSet())
+        #expect(r17.isEmpty)
         let sent = d.flush(now: 30_000, silences: SilenceSet())
         #expect(sent.count == 1)
         #expect(sent[0].groupLabels == ["service": "web"])
@@ -137,16 +141,20 @@ struct DispatcherTests {
         d.insert(alert(["alertname": "A", "service": "web"]), now: 0)
         let first = d.flush(now: 30_000, silences: SilenceSet())
         d.delivered(first[0], at: 30_000)
-        #expect(d.flush(now: 330_000, silences: SilenceSet()).isEmpty)
+        let r18 = d.flush(now: 330_000, silences: SilenceSet())
+        #expect(r18.isEmpty)
         d.insert(alert(["alertname": "B", "service": "web"]), now: 340_000)
-        #expect(d.flush(now: 340_000, silences: SilenceSet()).isEmpty)
+        let r19 = d.flush(now: 340_000, silences: SilenceSet())
+        #expect(r19.isEmpty)
         let second = d.flush(now: 630_000, silences: SilenceSet())
         #expect(second.count == 1)
         #expect(second[0].firing.count == 2)
         d.delivered(second[0], at: 630_000)
         // Repeat after repeat_interval, at the next group_interval tick past it.
-        #expect(d.flush(now: 930_000, silences: SilenceSet()).isEmpty)
-        #expect(d.flush(now: 4_230_000, silences: SilenceSet()).count == 1)
+        let r20 = d.flush(now: 930_000, silences: SilenceSet())
+        #expect(r20.isEmpty)
+        let r21 = d.flush(now: 4_230_000, silences: SilenceSet())
+        #expect(r21.count == 1)
     }
 
     @Test("a resolved alert is notified once, then the emptied group goes away")
@@ -169,7 +177,8 @@ struct DispatcherTests {
         var d = Dispatcher(root: root)
         d.insert(alert(["alertname": "A", "service": "web"]), now: 0)
         d.insert(alert(["alertname": "A", "service": "web"], endsAt: 5_000), now: 5_000)
-        #expect(d.flush(now: 30_000, silences: SilenceSet()).isEmpty)
+        let r22 = d.flush(now: 30_000, silences: SilenceSet())
+        #expect(r22.isEmpty)
         #expect(d.state.groups.isEmpty)
     }
 
@@ -200,7 +209,8 @@ struct DispatcherTests {
             ])
         var d = Dispatcher(root: tree)
         d.insert(alert(["alertname": "A", "x": "1"]), now: 0)
-        #expect(Set(d.flush(now: 0, silences: SilenceSet()).map(\.receiver)) == ["a", "b"])
+        let r23 = d.flush(now: 0, silences: SilenceSet())
+        #expect(Set(r23.map(\.receiver)) == ["a", "b"])
     }
 }
 
@@ -213,8 +223,10 @@ struct AlertmanagerResendTests {
         let first = table.due(now: 1_000)
         #expect(first.alerts.count == 1)
         #expect(first.validUntil == 241_000)
-        #expect(table.due(now: 60_999).alerts.isEmpty)
-        #expect(table.due(now: 61_000).alerts.count == 1)
+        let r24 = table.due(now: 60_999)
+        #expect(r24.alerts.isEmpty)
+        let r25 = table.due(now: 61_000)
+        #expect(r25.alerts.count == 1)
     }
 
     @Test("a resolution is sent at once, resent until the retention passes, then dropped")
@@ -223,9 +235,12 @@ struct AlertmanagerResendTests {
         table.update(alert(["a": "1"], startsAt: 0))
         _ = table.due(now: 0)
         table.update(alert(["a": "1"], startsAt: 0, endsAt: 10_000))
-        #expect(table.due(now: 10_000).alerts.first?.endsAt == 10_000)
-        #expect(table.due(now: 70_000).alerts.count == 1)
-        #expect(table.due(now: 130_000).alerts.isEmpty)
+        let r26 = table.due(now: 10_000)
+        #expect(r26.alerts.first?.endsAt == 10_000)
+        let r27 = table.due(now: 70_000)
+        #expect(r27.alerts.count == 1)
+        let r28 = table.due(now: 130_000)
+        #expect(r28.alerts.isEmpty)
         #expect(table.nextDeadline == nil)
     }
 }

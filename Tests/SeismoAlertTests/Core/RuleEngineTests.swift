@@ -65,7 +65,8 @@ struct AnomalyRuleTests {
     @Test("an anomaly shorter than `for` never fires")
     func tooShort() {
         var engine = RuleEngine(pipeline: "demo", rules: [anomalyRule(for: .seconds(180))])
-        #expect(run(engine.rules[0], [3, 4, 5], count: 8, engine: &engine).isEmpty)
+        let r29 = run(engine.rules[0], [3, 4, 5], count: 8, engine: &engine)
+        #expect(r29.isEmpty)
         #expect(engine.alerts.isEmpty)
     }
 
@@ -82,10 +83,12 @@ struct AnomalyRuleTests {
     @Test("a minimum anomaly duration holds back short anomalies")
     func minimumDuration() {
         var engine = RuleEngine(pipeline: "demo", rules: [anomalyRule(minDuration: .seconds(180))])
-        #expect(run(engine.rules[0], [2, 3], count: 5, engine: &engine).isEmpty)
+        let r30 = run(engine.rules[0], [2, 3], count: 5, engine: &engine)
+        #expect(r30.isEmpty)
         var longer = RuleEngine(pipeline: "demo", rules: [anomalyRule(minDuration: .seconds(180))])
         // Windows 2..4 span 1 min … 4 min: three minutes at the end of window 4.
-        #expect(run(longer.rules[0], [2, 3, 4], count: 5, engine: &longer).keys.sorted() == [4, 5])
+        let r31 = run(longer.rules[0], [2, 3, 4], count: 5, engine: &longer)
+        #expect(r31.keys.sorted() == [4, 5])
     }
 
     @Test("each group has its own alert")
@@ -121,8 +124,10 @@ struct AnomalyRuleTests {
     @Test("an event without its window still counts; a replayed older window is ignored")
     func eventsAloneAndReplays() {
         var engine = RuleEngine(pipeline: "demo", rules: [anomalyRule()])
-        #expect(engine.observe(windows: [], events: [Windows.event(5)], now: 0).count == 1)
-        #expect(engine.observe(windows: [Windows.window(4)], events: [], now: 1).isEmpty)
+        let r32 = engine.observe(windows: [], events: [Windows.event(5)], now: 0)
+        #expect(r32.count == 1)
+        let r33 = engine.observe(windows: [Windows.window(4)], events: [], now: 1)
+        #expect(r33.isEmpty)
         #expect(engine.alerts.first?.isResolved == false)
     }
 }
@@ -183,7 +188,8 @@ struct QueryRuleTests {
     func vectors() {
         let rule = AlertRuleSpec(name: "HighErrors", condition: .query(expression: "errors > 1"), holdFor: .seconds(30))
         var engine = RuleEngine(pipeline: "demo", rules: [rule])
-        #expect(engine.apply(rule: "HighErrors", vector: [(["job": "a"], 2)], at: 0, now: 0).isEmpty)
+        let r34 = engine.apply(rule: "HighErrors", vector: [(["job": "a"], 2)], at: 0, now: 0)
+        #expect(r34.isEmpty)
         let fired = engine.apply(rule: "HighErrors", vector: [(["job": "a"], 3)], at: 30_000, now: 30_000)
         #expect(fired.map { $0.labels["job"] } == ["a"])
         #expect(fired.first?.value == 3)

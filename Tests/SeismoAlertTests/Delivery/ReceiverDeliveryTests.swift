@@ -5,8 +5,8 @@ import Testing
 
 @testable import SeismoAlert
 
-func notification(_ alerts: [Alert], receiver: String = "hook") -> Notification {
-    Notification(receiver: receiver, groupKey: "0:{service=\"checkout\"}", groupLabels: ["service": "checkout"], alerts: alerts)
+func notification(_ alerts: [Alert], receiver: String = "hook") -> AlertNotification {
+    AlertNotification(receiver: receiver, groupKey: "0:{service=\"checkout\"}", groupLabels: ["service": "checkout"], alerts: alerts)
 }
 
 let firingAlert = Alert(
@@ -92,8 +92,9 @@ struct ReceiverDeliveryTests {
     @Test("PagerDuty: an Events v2 trigger, then a resolve with the same dedup key")
     func pagerDutyShape() async throws {
         let received = ReceivedRequests()
-        var resolved = firingAlert
-        resolved.endsAt = firingAlert.startsAt + 60_000
+        var ended = firingAlert
+        ended.endsAt = firingAlert.startsAt + 60_000
+        let resolved = ended
         _ = try await withRecordingServer(received) { base in
             let d = delivery([ReceiverSpec(name: "pd", kind: .pagerDuty(url: "\(base)/v2/enqueue", routingKey: "R0UT1NGKEY"))])
             _ = await d.deliver(notification([firingAlert], receiver: "pd"))
