@@ -239,7 +239,7 @@ struct AlertmanagerResendTests {
         #expect(r26.alerts.first?.endsAt == 10_000)
         let r27 = table.due(now: 70_000)
         #expect(r27.alerts.count == 1)
-        let r28 = table.due(now: 130_000)
+        let r28 = table.due(now: 130_001)
         #expect(r28.alerts.isEmpty)
         #expect(table.nextDeadline == nil)
     }
