@@ -55,7 +55,7 @@ struct AlertEndToEndTests {
         // The webhook receiver.
         let hooks = "\(dir)/hooks.jsonl"
         let receiver = try BackgroundProcess("/usr/bin/env", ["python3", "-c", Self.receiverScript, hooks])
-        defer { receiver.signal(SIGTERM) }
+        defer { receiver.signal(SIGKILL) }
         var hookPort = ""
         for _ in 0..<200 where hookPort.isEmpty {
             hookPort = receiver.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
