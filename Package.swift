@@ -108,12 +108,22 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Anomaly → alert state, grouping, inhibition, silences, routing, delivery (Kafka, Alertmanager, webhooks).
+        // HTTP goes through Foundation's URLSession (async-http-client would add BoringSSL to every build).
+        .target(
+            name: "SeismoAlert",
+            dependencies: [
+                "SeismoCore", "SeismoWire", "SeismoKafka", "SeismoPipeline",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         // The one place that wires a compiled pipeline into running services.
         .target(
             name: "SeismoRuntime",
             dependencies: [
                 "SeismoCore", "SeismoWire", "SeismoKafka", "SeismoPipeline", "SeismoStream", "SeismoStore",
-                "SeismoCollect", "SeismoDetect", "SeismoServer", "SeismoQuery",
+                "SeismoCollect", "SeismoDetect", "SeismoServer", "SeismoQuery", "SeismoAlert",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -131,7 +141,7 @@ let package = Package(
             name: "seismo",
             dependencies: [
                 "SeismoCore", "SeismoWire", "SeismoKafka", "SeismoPipeline", "SeismoStore", "SeismoRuntime", "SeismoDetect",
-                "SeismoQuery", "SeismoServer",
+                "SeismoQuery", "SeismoServer", "SeismoAlert",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -180,6 +190,13 @@ let package = Package(
         .testTarget(
             name: "SeismoRuntimeTests",
             dependencies: ["SeismoRuntime", "SeismoStore", "SeismoWire", "SeismoTesting", "SeismoDetect", "SeismoPipeline", "SeismoStream"]
+        ),
+        .testTarget(
+            name: "SeismoAlertTests",
+            dependencies: [
+                "SeismoAlert", "SeismoTesting", "SeismoStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ]
         ),
         .testTarget(name: "SeismoKafkaTests", dependencies: ["SeismoKafka", "SeismoTesting"]),
         .testTarget(

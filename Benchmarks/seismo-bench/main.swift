@@ -1,7 +1,7 @@
 import Foundation
 
 // `make bench`: release-build figures, each printed beside its target.
-// `SEISMO_BENCH=wire,kafka,detect,autoencoder,pipeline,receivers,query` runs only those groups.
+// `SEISMO_BENCH=wire,kafka,detect,autoencoder,pipeline,receivers,query,alert` runs only those groups.
 let only = ProcessInfo.processInfo.environment["SEISMO_BENCH"].map { Set($0.split(separator: ",").map(String.init)) }
 func enabled(_ group: String) -> Bool { only?.contains(group) ?? true }
 
@@ -13,3 +13,4 @@ if enabled("autoencoder") { try AutoencoderBenchmarks.run() }
 if enabled("pipeline") { try await PipelineBenchmarks.run() }
 if enabled("receivers") { try await ReceiverBenchmarks.run() }
 if enabled("query") { try await QueryBenchmarks.run() }
+if enabled("alert") { try await AlertBenchmarks.run() }

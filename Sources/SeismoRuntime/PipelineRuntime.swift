@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Prometheus
+import SeismoAlert
 import SeismoCollect
 import SeismoCore
 import SeismoDetect
@@ -123,9 +124,24 @@ public struct PipelineRuntime: Sendable {
         let producer = try KafkaProducer(configuration: producerConfiguration, logger: logger)
         services.append(producer)
 
+        var alertService: AlertService<ContinuousClock>?
+        var onScored: (@Sendable ([WindowOutput], [AnomalyEvent]) -> Void)?
+        if let alerting = pipeline.alerting {
+            let service = AlertService(
+                configuration: .init(
+                    pipeline: pipeline.name, spec: alerting, deadLetterTopic: pipeline.outputs.deadLetterTopic,
+                    externalURL: "http://\(options.listen ?? pipeline.runtime.listen)"),
+                clock: ContinuousClock(), persistence: StoreAlertPersistence(store: store, key: pipeline.name),
+                publisher: KafkaAlertPublisher(producer: producer), logger: logger)
+            let feed = AlertFeed(pipeline: pipeline, spec: alerting)
+            onScored = { outputs, events in service.submit(feed.input(outputs, events)) }
+            alertService = service
+            services.append(service)
+        }
         let sink = try PipelineSink(
             pipeline: pipeline, store: store, producer: producer, logger: logger,
-            models: options.modelsDirectory.map(ModelRepository.init(root:)), onAnomaly: onAnomaly)
+            models: options.modelsDirectory.map(ModelRepository.init(root:)), onAnomaly: onAnomaly,
+            onScored: onScored)
         if sink.hasTrainedDetectors {
             // Streaming scoring: one OpenBLAS thread per worker (each worker scores its own windows).
             try BLAS.setThreadCount(BLAS.scoringThreadCount)
@@ -173,7 +189,8 @@ public struct PipelineRuntime: Sendable {
         let server = OpsServer(
             host: host, port: port, registry: registry,
             readiness: Readiness(workers: workers, cluster: cluster),
-            api: PrometheusAPI(querier: store, engine: Engine(querier: store)), logger: logger)
+            api: PrometheusAPI(querier: store, engine: Engine(querier: store)), logger: logger,
+            alerts: alertService.map { AlertServiceAPI(service: $0) })
 
         var collectors: [any Service] = []
         if !options.withoutCollectors {

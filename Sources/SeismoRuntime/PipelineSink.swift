@@ -25,6 +25,8 @@ final class PipelineSink: WindowSink {
     private let storedSamples = Counter(label: "seismo_store_samples_total")
     private let storedRows = Counter(label: "seismo_store_window_rows_total")
     private let onAnomaly: @Sendable (AnomalyEvent) -> Void
+    /// Sees every flush's scored windows and their anomalies (alerting), once acknowledged.
+    private let onScored: (@Sendable ([WindowOutput], [AnomalyEvent]) -> Void)?
     private let newest = Atomic<Int64>(0)
     /// Per stream and group, the end of the newest window stored.
     private let storedUntil = Mutex<[String: [Labels: Int64]]>([:])
@@ -36,8 +38,10 @@ final class PipelineSink: WindowSink {
 
     init(
         pipeline: Pipeline, store: SQLiteStore, producer: KafkaProducer, logger: Logger, models: ModelRepository? = nil,
-        onAnomaly: @escaping @Sendable (AnomalyEvent) -> Void = { _ in }
+        onAnomaly: @escaping @Sendable (AnomalyEvent) -> Void = { _ in },
+        onScored: (@Sendable ([WindowOutput], [AnomalyEvent]) -> Void)? = nil
     ) throws(RuntimeError) {
+        self.onScored = onScored
         self.pipeline = pipeline
         self.store = store
         self.producer = producer
@@ -85,7 +89,10 @@ final class PipelineSink: WindowSink {
         storedSamples.increment(by: Int64(pipeline.outputs.storeRaw ? flush.rawSampleCount : 0))
         storedRows.increment(by: Int64(outputs.count))
 
-        guard !events.isEmpty else { return }
+        guard !events.isEmpty else {
+            if !outputs.isEmpty { onScored?(outputs, []) }
+            return
+        }
         let records = events.map { event in
             ProducerRecord(
                 topic: pipeline.outputs.anomalyTopic, key: Array(event.id.utf8), value: AnomalyEventCodec.encode(event),
@@ -97,6 +104,7 @@ final class PipelineSink: WindowSink {
         }
         anomalyCounter.increment(by: Int64(events.count))
         for event in events { onAnomaly(event) }
+        onScored?(outputs, events)
     }
 
     /// Drops on-time outputs that are already stored, after learning the stored history of

@@ -19,12 +19,16 @@ public struct OpsServer: Sendable {
     private let readiness: any ReadinessProbe
     private let api: PrometheusAPI?
     private let logger: Logger
+    private let alerts: (any AlertsAPI)?
 
-    /// `port` 0 picks a free port; `onListening` gets the bound address.
+    /// `port` 0 picks a free port; `onListening` gets the bound address. With `alerts`, the
+    /// alerting API (`/api/v1/alerts`, `/api/v1/silences`) is served too.
     public init(
         host: String, port: Int, registry: PrometheusCollectorRegistry, readiness: any ReadinessProbe,
-        api: PrometheusAPI? = nil, logger: Logger = Logger(label: "seismo.http")
+        api: PrometheusAPI? = nil, logger: Logger = Logger(label: "seismo.http"),
+        alerts: (any AlertsAPI)? = nil
     ) {
+        self.alerts = alerts
         self.host = host
         self.port = port
         self.registry = registry
@@ -38,6 +42,7 @@ public struct OpsServer: Sendable {
         -> some ApplicationProtocol & Sendable
     {
         let router = Router()
+        if let alerts { AlertRoutes.add(to: router, alerts) }
         let registry = registry
         let readiness = readiness
         router.get("healthz") { _, _ in "ok\n" }

@@ -67,12 +67,23 @@ enum Schema {
                     CREATE INDEX anomalies_by_window_end ON anomalies (window_end);
                     """)
         }
+        migrator.registerMigration("v2-alert-state") { db in
+            // One JSON document per key: alerting's rule states, groups, notification log, silences.
+            try db.execute(
+                sql: """
+                    CREATE TABLE alert_state (
+                        key TEXT PRIMARY KEY NOT NULL,
+                        json BLOB NOT NULL,
+                        updated_ms INTEGER NOT NULL
+                    ) WITHOUT ROWID;
+                    """)
+        }
         return migrator
     }
 
     /// Tables of the schema itself, which a feature table may not be named after.
     static let reservedTables: Set<String> = [
-        "series", "series_label", "samples", "groups", "feature_tables", "anomalies", "grdb_migrations",
+        "series", "series_label", "samples", "groups", "feature_tables", "anomalies", "alert_state", "grdb_migrations",
     ]
 
     /// Columns every feature table has, which a feature may not be named after.

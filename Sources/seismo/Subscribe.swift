@@ -35,6 +35,8 @@ struct Subscribe: AsyncParsableCommand {
     @Option(name: .long, help: "Exit after this many records.")
     var max: Int?
 
+    @OptionGroup(title: "Filters") var filter: SubscribeFilter
+
     func run() async throws {
         let admin = try await kafka.connectedAdmin()
         let description: TopicDescription
@@ -62,7 +64,7 @@ struct Subscribe: AsyncParsableCommand {
             try consumer.assign(start)
         }
 
-        var printer = RecordPrinter(json: json)
+        var printer = RecordPrinter(json: json, filter: filter)
         var printed = 0
         var undecodable = 0
         reading: while true {
@@ -95,10 +97,14 @@ struct Subscribe: AsyncParsableCommand {
 /// Renders consumed records as text or JSON lines.
 struct RecordPrinter {
     var json: Bool
+    var filter: SubscribeFilter?
     /// Keeps label sets across records, as a long-running reader should.
     private var decoder = SignalDecoder()
 
-    init(json: Bool) { self.json = json }
+    init(json: Bool, filter: SubscribeFilter? = nil) {
+        self.json = json
+        self.filter = filter
+    }
 
     enum Kind { case signals, anomaly, unknown }
 
@@ -108,11 +114,14 @@ struct RecordPrinter {
         case .signals:
             return render(try decoder.decode(value), record)
         case .anomaly:
-            return [render(try AnomalyEventCodec.decode(value), raw: value)]
+            if let alert = SubscribeFilter.decodeAlert(value) {
+                return (filter?.accepts(alert: alert) ?? true) ? [json ? String(decoding: value, as: UTF8.self) : SubscribeFilter.line(alert)] : []
+            }
+            return render(try AnomalyEventCodec.decode(value), raw: value)
         case .unknown:
             // No header: another client wrote it. Try each encoding.
             if let batch = try? decoder.decode(value) { return render(batch, record) }
-            if let event = try? AnomalyEventCodec.decode(value) { return [render(event, raw: value)] }
+            if let event = try? AnomalyEventCodec.decode(value) { return render(event, raw: value) }
             throw CLIError("not a Seismo signal batch or anomaly event (\(value.count) bytes)")
         }
     }
@@ -127,6 +136,7 @@ struct RecordPrinter {
 
     private func render(_ batch: SignalBatch, _ record: ConsumerRecord) -> [String] {
         var lines: [String] = []
+        guard filter?.acceptsSignals ?? true else { return [] }
         for series in batch.series {
             for i in 0..<series.count {
                 let ts = Timestamp(milliseconds: series.timestamps[i])
@@ -173,7 +183,12 @@ struct RecordPrinter {
         return lines
     }
 
-    private func render(_ event: AnomalyEvent, raw: [UInt8]) -> String {
+    private func render(_ event: AnomalyEvent, raw: [UInt8]) -> [String] {
+        guard filter?.accepts(event) ?? true else { return [] }
+        return [line(for: event, raw: raw)]
+    }
+
+    private func line(for event: AnomalyEvent, raw: [UInt8]) -> String {
         if json { return String(decoding: raw, as: UTF8.self) }
         let group = event.group.sorted { $0.key < $1.key }.map { "\($0.key)=\"\($0.value)\"" }.joined(separator: ", ")
         let observed = event.observed.sorted { $0.key < $1.key }.map { "\($0.key)=\(formatValue($0.value))" }

@@ -118,12 +118,13 @@ struct PipelineCompiler {
             detectors.append(detector)
         }
 
+        let alerting = compileAlerts(spec, pipeline: pipelineName, streams: streams, detectors: detectors, outputs: outputs)
         let runtime = compileRuntime(spec)
 
         guard let name, let outputs else { return nil }
         // Topics: signal topics (declared, then used), then anomalies, then dead letter.
         var topics: [TopicSpec] = []
-        let special = [outputs.anomalyTopic, outputs.deadLetterTopic]
+        let special = [outputs.anomalyTopic, outputs.deadLetterTopic] + (alerting.map { [$0.topic] } ?? [])
         for topic in declared where !special.contains(topic.name) {
             topics.append(
                 TopicSpec(name: topic.name, partitions: topic.partitions ?? PipelineLoader.defaultSignalPartitions, keyLabels: topic.keyLabels))
@@ -134,10 +135,12 @@ struct PipelineCompiler {
         for topic in special {
             topics.append(TopicSpec(name: topic, partitions: declared.first { $0.name == topic }?.partitions ?? 1))
         }
-        return Pipeline(
+        var pipeline = Pipeline(
             name: name,
             kafka: KafkaSettings(brokers: brokers, properties: properties, topics: topics, consumerGroup: consumerGroup),
             collectors: collectors, streams: streams, outputs: outputs, detectors: detectors, runtime: runtime)
+        pipeline.alerting = alerting
+        return pipeline
     }
 
     /// Reports a list item whose `name` was already used by an earlier item.

@@ -53,7 +53,7 @@ public enum PipelineLoader {
     }
 
     /// The keys allowed at the top of a spec.
-    static let topLevelKeys = ["pipeline", "kafka", "collectors", "streams", "outputs", "detectors", "runtime"]
+    static let topLevelKeys = ["pipeline", "kafka", "collectors", "streams", "outputs", "detectors", "alerts", "runtime"]
     /// The metrics the synthetic collector publishes (anomalies may target any of them).
     static let syntheticMetrics = [
         "http_requests_total", "http_request_duration_seconds", "process_cpu_usage", "process_resident_memory_bytes",

@@ -11,6 +11,8 @@ public struct Pipeline: Sendable, Hashable {
     public var outputs: OutputSpec
     public var detectors: [DetectorSpec]
     public var runtime: RuntimeSettings
+    /// The `alerts:` section; nil when the pipeline does not alert.
+    public var alerting: AlertingSpec? = nil
 
     public init(
         name: String, kafka: KafkaSettings, collectors: [CollectorSpec] = [], streams: [StreamSpec] = [],
