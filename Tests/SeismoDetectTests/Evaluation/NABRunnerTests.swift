@@ -58,8 +58,11 @@ struct NABRunnerTests {
         // Daily cycle; from row 1,000 on the level is 15 higher for good.
         let n = 288 * 5
         let times = (0..<n).map { Double($0) * 300 }
-        let values = (0..<n).map { i in
-            50 + 20 * sin(2 * Double.pi * Double(i) / 288) + sin(Double(i) * 7.31) + (i >= 1_000 ? 15 : 0)
+        let values = (0..<n).map { (i: Int) -> Double in
+            let cycle: Double = 20 * sin(2 * Double.pi * Double(i) / 288)
+            let noise: Double = sin(Double(i) * 7.31)
+            let shift: Double = i >= 1_000 ? 15 : 0
+            return 50 + cycle + noise + shift
         }
         let ensemble = NABRunner.ensemble.scores(times: times, values: values)
         #expect(ensemble.allSatisfy { (0...1).contains($0) })
