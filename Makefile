@@ -40,10 +40,11 @@ bench: deps
 	$(BIN_RELEASE)/seismo-bench
 
 NAB_DEV       ?= ../shared/data/nab-dev
-NAB_DETECTORS ?= seasonal seasonal-band
+NAB_DETECTORS ?= seasonal seasonal-band ensemble
 
 ## eval-nab: release build; scores each univariate detector on the NAB dev subset
-## (trained on each series' probation period, then scored causally).
+## (trained on each series' probation period, then scored causally), then how its threshold
+## transfers between halves and categories (scripts/nab_split.py).
 eval-nab: deps
 	$(SWIFT) build -c release --product seismo-eval
 	rm -rf RESULTS
@@ -51,6 +52,7 @@ eval-nab: deps
 	@for d in $(NAB_DETECTORS); do \
 	  python3 ../shared/eval/nab_score.py --data $(NAB_DEV)/data --labels $(NAB_DEV)/windows.json \
 	    --results RESULTS --detector $$d || exit 1; \
+	  python3 scripts/nab_split.py $(NAB_DEV)/data $(NAB_DEV)/windows.json RESULTS $$d || exit 1; \
 	done
 
 ## proto: regenerate the committed protobuf code (needs protoc-gen-swift on PATH).

@@ -4,7 +4,8 @@
 //   seismo-eval [DATA_DIR] [--results DIR] [--detector NAME]... [--set KEY=VALUE]...
 //
 // Detectors: seasonal (forecast band + likelihood + alarm suppression), seasonal-band
-// (squashed band distance only). Each series is fitted on its probation period and then
+// (squashed band distance only), ensemble (seasonal plus a robust level-shift detector, each
+// score as its own likelihood, combined by maximum before the alarm suppression). Each series is fitted on its probation period and then
 // scored causally.
 import Foundation
 import SeismoDetect
@@ -37,7 +38,7 @@ func main() {
             settings.append((String(kv[0]), v))
         case "--debug": debug = true
         case "-h", "--help":
-            print("usage: seismo-eval [DATA_DIR] [--results DIR] [--detector seasonal|seasonal-band]... [--set KEY=VALUE]...")
+            print("usage: seismo-eval [DATA_DIR] [--results DIR] [--detector seasonal|seasonal-band|ensemble]... [--set KEY=VALUE]...")
             exit(0)
         default:
             if arg.hasPrefix("-") { fail("unknown option \(arg)") }
@@ -52,6 +53,7 @@ func main() {
         var r = NABRunner()
         switch detector {
         case "seasonal": break
+        case "ensemble": r = NABRunner.ensemble
         case "seasonal-band":
             r.transform.likelihoodWeight = 0
             r.transform.suppression = 0
@@ -76,6 +78,9 @@ func main() {
             case "likelihoodWeight": r.transform.likelihoodWeight = value
             case "alarmLevel": r.transform.alarmLevel = value
             case "suppression": r.transform.suppression = Int(value)
+            case "levelShiftWeight": r.transform.levelShiftWeight = value
+            case "shiftRecent": r.levelShift?.recent = Int(value)
+            case "shiftReference": r.levelShift?.reference = Int(value)
             default: fail("unknown setting \(key)")
             }
         }

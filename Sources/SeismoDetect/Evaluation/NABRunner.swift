@@ -62,11 +62,23 @@ extension Substring {
 public struct NABRunner: Sendable {
     public var seasonal: SeasonalConfiguration
     public var transform: NABScoreTransform.Configuration
+    /// A level-shift detector run beside the forecast (the `ensemble` detector); its score enters
+    /// the transform with weight `transform.levelShiftWeight`.
+    public var levelShift: LevelShiftDetector.Configuration?
 
     public init(seasonal: SeasonalConfiguration = NABRunner.defaultSeasonal,
-                transform: NABScoreTransform.Configuration = NABScoreTransform.Configuration()) {
+                transform: NABScoreTransform.Configuration = NABScoreTransform.Configuration(),
+                levelShift: LevelShiftDetector.Configuration? = nil) {
         self.seasonal = seasonal
         self.transform = transform
+        self.levelShift = levelShift
+    }
+
+    /// The `ensemble` settings: the seasonal forecast plus a level-shift detector.
+    public static var ensemble: NABRunner {
+        var r = NABRunner(levelShift: LevelShiftDetector.Configuration())
+        r.transform.levelShiftWeight = 0.8
+        return r
     }
 
     /// The seasonal settings used for NAB: online updates plus periodic refits.
@@ -98,13 +110,18 @@ public struct NABRunner: Sendable {
         var transform = NABScoreTransform(configuration: self.transform)
         let forecaster = SeasonalForecaster(configuration: seasonal)
         var tracker: SeasonalTracker?
+        var shifts: LevelShiftDetector?
         var fitEnd = max(probation, 1)
         func fit(upTo end: Int) -> SeasonalTracker? {
             let t = Array(times[0..<end]), y = Array(values[0..<end])
             guard let model = try? forecaster.fit(times: t, values: y) else { return nil }
             // In-sample scores teach the transform what normal looks like.
             var shadow = SeasonalTracker(model: model)
-            for i in 0..<end { transform.observe(shadow.update(time: t[i], value: y[i]).score) }
+            shifts = levelShift.map { LevelShiftDetector(configuration: $0) }
+            shifts?.setScaleFloor(model.scaleFloor)
+            for i in 0..<end {
+                transform.observe(shadow.update(time: t[i], value: y[i]).score, levelShift: shifts?.update(y[i]) ?? 0)
+            }
             return SeasonalTracker(model: model, history: zip(t, y).map { (time: $0.0, value: $0.1) })
         }
         tracker = fitEnd <= n ? fit(upTo: min(fitEnd, n)) : nil
@@ -115,7 +132,7 @@ public struct NABRunner: Sendable {
             }
             guard let point = tracker?.update(time: times[i], value: values[i]) else { continue }
             points[i] = point
-            out[i] = transform.next(point.score)
+            out[i] = transform.next(point.score, levelShift: shifts?.update(values[i]) ?? 0)
         }
         return (out, points)
     }

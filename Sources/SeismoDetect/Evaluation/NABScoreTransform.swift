@@ -22,12 +22,16 @@ public struct NABScoreTransform: Sendable {
         public var suppression = 100
         /// Outputs held at 0 at the start, while the score distribution settles out of sample.
         public var warmup = 150
+        /// Weight of a second detector's score (a level shift), taken as its own likelihood and
+        /// combined by maximum (0: off).
+        public var levelShiftWeight = 0.0
         public init() {}
     }
 
     public var configuration: Configuration
     private var short = Likelihood()
     private var long = Likelihood()
+    private var shift = Likelihood()
     private var sinceAlarm = Int.max
     private var emitted = 0
 
@@ -36,17 +40,19 @@ public struct NABScoreTransform: Sendable {
     }
 
     /// Learns from a score without emitting (e.g. in-sample scores of the training period).
-    public mutating func observe(_ score: Double) {
+    public mutating func observe(_ score: Double, levelShift: Double = 0) {
         _ = likelihood(score.isFinite ? max(score, 0) : 0)
+        if configuration.levelShiftWeight > 0 { _ = shiftLikelihood(levelShift) }
     }
 
-    /// The NAB score for the next shared-scale `score` (NaN counts as 0).
-    public mutating func next(_ score: Double) -> Double {
+    /// The NAB score for the next shared-scale `score` and level-shift score (NaN counts as 0).
+    public mutating func next(_ score: Double, levelShift: Double = 0) -> Double {
         let s = score.isFinite ? max(score, 0) : 0
         let squashed = s <= 1 ? 0 : (s - 1) / s
         let l = likelihood(s)
         let w = min(max(configuration.likelihoodWeight, 0), 1)
         var out = (1 - w) * squashed + w * l
+        if configuration.levelShiftWeight > 0 { out = max(out, configuration.levelShiftWeight * shiftLikelihood(levelShift)) }
         out = out.isFinite ? min(max(out, 0), 1) : 0
         emitted += 1
         if emitted <= configuration.warmup { return 0 }
@@ -56,6 +62,10 @@ public struct NABScoreTransform: Sendable {
         }
         if out >= configuration.alarmLevel { sinceAlarm = 0 }
         return out
+    }
+
+    private mutating func shiftLikelihood(_ value: Double) -> Double {
+        shift.next(value.isFinite ? max(value, 0) : 0, window: 1, history: configuration.historyLength)
     }
 
     private mutating func likelihood(_ s: Double) -> Double {

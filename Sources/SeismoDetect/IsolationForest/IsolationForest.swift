@@ -11,6 +11,10 @@ import Darwin
 /// non-constant feature at a threshold uniform between its minimum and maximum, down to depth
 /// ceil(log2 ψ). A row's raw score is 2^(−E(h)/c(ψ)), where h is the depth of the leaf it lands in
 /// plus c(leaf size). The same data and seed give the same model.
+///
+/// Like scikit-learn, the trees work on Float32 feature values: rows are converted on fitting and on
+/// scoring, and split thresholds are Float32, so a model scores exactly the rows it was grown on.
+/// ψ is at most 32,768 and a table at most 65,536 features (the scoring layout has 16-bit fields).
 public struct IsolationForest: AnomalyDetector {
     /// Number of trees (default 100).
     public var treeCount: Int
@@ -40,8 +44,15 @@ public struct IsolationForest: AnomalyDetector {
             treeCount: treeCount, subsampleSize: subsampleSize, maxDepth: maxDepth, falsePositiveRate: falsePositiveRate)
         try Isolation.validate(table, minimumRows: 2)
         let psi = min(subsampleSize, table.rowCount)
+        guard psi <= IsolationTrees.maxSubsample else {
+            throw DetectError(.invalidParameter, "subsampleSize must be ≤ \(IsolationTrees.maxSubsample), got \(psi)")
+        }
+        guard table.featureCount <= IsolationTrees.maxFeatures else {
+            throw DetectError(
+                .invalidParameter, "at most \(IsolationTrees.maxFeatures) features, got \(table.featureCount)")
+        }
         let depthLimit = maxDepth ?? Isolation.depthLimit(subsample: psi)
-        var builder = Builder(x: table.values, features: table.featureCount, depthLimit: depthLimit)
+        var builder = Builder(x: table.values.map { Float($0) }, features: table.featureCount, depthLimit: depthLimit)
         var seeds = SplitMix64(seed: seed)
         for _ in 0..<treeCount {
             var rng = SplitMix64(seed: seeds.next())
@@ -61,7 +72,7 @@ public struct IsolationForest: AnomalyDetector {
     }
 
     private struct Builder {
-        let x: [Double]
+        let x: [Float]
         let features: Int
         let depthLimit: Int
         var trees = IsolationTrees()
@@ -76,11 +87,11 @@ public struct IsolationForest: AnomalyDetector {
             guard depth < depthLimit, range.count > 1 else { return }
             // Draw features without replacement until one is not constant on this node (as scikit-learn does).
             var candidates = Array(0..<features)
-            var split: (feature: Int, low: Double, high: Double)?
+            var split: (feature: Int, low: Float, high: Float)?
             while !candidates.isEmpty {
                 let f = candidates.remove(at: rng.next(below: candidates.count))
-                var low = Double.infinity
-                var high = -Double.infinity
+                var low = Float.infinity
+                var high = -Float.infinity
                 for i in range {
                     let v = x[rows[i] * features + f]
                     low = min(low, v)
@@ -92,8 +103,8 @@ public struct IsolationForest: AnomalyDetector {
                 }
             }
             guard let (feature, low, high) = split else { return }
-            var threshold = low + (high - low) * rng.nextUnit()
-            if threshold >= high { threshold = low }
+            var threshold = Float(Double(low) + Double(high - low) * rng.nextUnit())
+            if threshold >= high || threshold < low || !threshold.isFinite { threshold = low }
             // Partition: values ≤ threshold to the front.
             var boundary = range.lowerBound
             for i in range where x[rows[i] * features + feature] <= threshold {
@@ -113,17 +124,26 @@ public struct IsolationForest: AnomalyDetector {
 ///
 /// A leaf has `feature == -1` and carries `pathLength` = depth + c(size). Siblings are adjacent
 /// (`right == left + 1`), which lets scoring use the branch-free ``PackedNode`` layout.
+/// `feature`, `left`, `right` and `roots` are global node indices; `threshold` is Float32 (rows go
+/// right when `Float(x[feature]) > threshold`). Everything but `packed` is the stored model; `packed`
+/// is derived from it by ``pack()``.
 struct IsolationTrees: Sendable, Equatable {
-    /// The scoring layout of one node, 16 bytes: go to `left + (x[feature] > threshold ? 1 : 0)`.
-    /// A leaf points to itself with threshold +∞, so every row can take exactly `depth[t]` steps.
+    /// Largest ψ (a tree of ψ points has at most 2ψ − 1 nodes, which must fit a 16-bit local index).
+    static let maxSubsample = 32_768
+    /// Most features (feature indices are 16-bit in the scoring layout).
+    static let maxFeatures = 65_536
+
+    /// The scoring layout of one node, 8 bytes: go to `left + (x[feature] > threshold ? 1 : 0)`, where
+    /// `left` is local to the node's tree (relative to its root). A leaf points to itself with
+    /// threshold +∞, so every row can take exactly `depth[t]` steps.
     struct PackedNode: Sendable, Equatable {
-        var threshold: Double
-        var feature: Int32
-        var left: Int32
+        var threshold: Float
+        var feature: UInt16
+        var left: UInt16
     }
 
     var feature: [Int32] = []
-    var threshold: [Double] = []
+    var threshold: [Float] = []
     var left: [Int32] = []
     var right: [Int32] = []
     /// Training rows that reached the node.
@@ -135,11 +155,18 @@ struct IsolationTrees: Sendable, Equatable {
     var depth: [Int32] = []
     var packed: [PackedNode] = []
 
+    /// Derives the scoring layout. Every tree's nodes follow its root, up to the next root.
     mutating func pack() {
-        packed = feature.indices.map { i in
-            feature[i] < 0
-                ? PackedNode(threshold: .infinity, feature: 0, left: Int32(i))
-                : PackedNode(threshold: threshold[i], feature: feature[i], left: left[i])
+        packed = [PackedNode](repeating: PackedNode(threshold: .infinity, feature: 0, left: 0), count: feature.count)
+        for (t, root) in roots.enumerated() {
+            let start = Int(root)
+            let end = t + 1 < roots.count ? Int(roots[t + 1]) : feature.count
+            for i in start..<end {
+                packed[i] =
+                    feature[i] < 0
+                    ? PackedNode(threshold: .infinity, feature: 0, left: UInt16(i - start))
+                    : PackedNode(threshold: threshold[i], feature: UInt16(feature[i]), left: UInt16(Int(left[i]) - start))
+            }
         }
     }
 
@@ -154,7 +181,7 @@ struct IsolationTrees: Sendable, Equatable {
         return index
     }
 
-    mutating func makeSplit(_ node: Int32, feature f: Int, threshold t: Double, left l: Int32, right r: Int32) {
+    mutating func makeSplit(_ node: Int32, feature f: Int, threshold t: Float, left l: Int32, right r: Int32) {
         let i = Int(node)
         feature[i] = Int32(f)
         threshold[i] = t
@@ -184,37 +211,38 @@ public struct IsolationForestModel: AnomalyModel, Equatable {
         let n = table.rowCount
         let d = table.featureCount
         var sums = [Double](repeating: 0, count: n)
-        let block = 1024
-        var nodes = [Int](repeating: 0, count: block)
-        let roots = trees.roots.map(Int.init)
-        let depths = trees.depth.map(Int.init)
+        // Blocks of 256 rows, converted to Float32, stay in L1 while every tree walks them. All rows
+        // of a block step down one tree level by level, branch-free (leaves loop onto themselves):
+        // independent loads the CPU overlaps, 8-byte nodes, a tree's nodes in a few cache lines.
+        let block = 256
+        var rowsF = [Float](repeating: 0, count: block * d)
+        var nodes = [UInt16](repeating: 0, count: block)
         table.values.withUnsafeBufferPointer { x in
             trees.packed.withUnsafeBufferPointer { packed in
                 trees.pathLength.withUnsafeBufferPointer { pathLength in
-                    sums.withUnsafeMutableBufferPointer { sums in
+                    rowsF.withUnsafeMutableBufferPointer { rowsF in
                         nodes.withUnsafeMutableBufferPointer { nodes in
-                            // Blocks of rows stay in L1 while every tree walks them; all rows step down
-                            // a tree level by level, branch-free (leaves loop onto themselves), independent
-                            // loads the CPU overlaps.
+                            let xf = rowsF.baseAddress!
+                            let nb = nodes.baseAddress!
                             var start = 0
                             while start < n {
                                 let rows = min(block, n - start)
-                                let xb = x.baseAddress! + start * d
-                                let nb = nodes.baseAddress!
-                                let pb = packed.baseAddress!
-                                for t in 0..<roots.count {
-                                    let root = roots[t]
-                                    for r in 0..<rows { nb[r] = root }
-                                    for _ in 0..<depths[t] {
-                                        var row = xb
+                                let xs = x.baseAddress! + start * d
+                                for i in 0..<(rows * d) { xf[i] = Float(xs[i]) }
+                                for t in 0..<trees.roots.count {
+                                    let root = Int(trees.roots[t])
+                                    let tree = packed.baseAddress! + root
+                                    for r in 0..<rows { nb[r] = 0 }
+                                    for _ in 0..<Int(trees.depth[t]) {
+                                        var row = UnsafePointer(xf)
                                         for r in 0..<rows {
-                                            let node = pb[nb[r]]
-                                            let step = row[Int(node.feature)] > node.threshold ? 1 : 0
-                                            nb[r] = Int(node.left) &+ step
+                                            let node = tree[Int(nb[r])]
+                                            nb[r] = node.left &+ (row[Int(node.feature)] > node.threshold ? 1 : 0)
                                             row += d
                                         }
                                     }
-                                    for r in 0..<rows { sums[start + r] += pathLength[nb[r]] }
+                                    let leaves = pathLength.baseAddress! + root
+                                    for r in 0..<rows { sums[start + r] += leaves[Int(nb[r])] }
                                 }
                                 start += rows
                             }
@@ -244,7 +272,7 @@ public struct IsolationForestModel: AnomalyModel, Equatable {
                 while trees.feature[node] >= 0 {
                     let f = Int(trees.feature[node])
                     weights[f] += 1 / Double(depth + 1)
-                    node = Int(table.values[base + f] <= trees.threshold[node] ? trees.left[node] : trees.right[node])
+                    node = Int(Float(table.values[base + f]) <= trees.threshold[node] ? trees.left[node] : trees.right[node])
                     depth += 1
                 }
             }

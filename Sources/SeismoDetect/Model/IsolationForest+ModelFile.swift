@@ -4,6 +4,7 @@
 /// Payload: feature names (strings), subsample size (u64), threshold (f64), explanation count (u64),
 /// then the node arrays, each a u64 count and its elements: feature (i32, -1 = leaf), threshold (f64),
 /// left (i32), right (i32), size (i32), path length (f64); then roots (i32) and per-tree depth (i32).
+/// Split thresholds are Float32 in memory (as the forest grows and scores them) and f64 on disk.
 extension IsolationForestModel: PersistableModel {
     public static var kind: ModelKind { .isolationForest }
 
@@ -13,7 +14,7 @@ extension IsolationForestModel: PersistableModel {
         w.f64(threshold)
         w.int(explanationCount)
         w.i32s(trees.feature)
-        w.f64s(trees.threshold)
+        w.f64s(trees.threshold.map(Double.init))  // Float32 in memory; f64 on disk, exactly
         w.i32s(trees.left)
         w.i32s(trees.right)
         w.i32s(trees.size)
@@ -29,7 +30,7 @@ extension IsolationForestModel: PersistableModel {
         let explanationCount = try r.int()
         var trees = IsolationTrees()
         trees.feature = try r.i32s()
-        trees.threshold = try r.f64s()
+        trees.threshold = try r.f64s().map(Float.init)
         trees.left = try r.i32s()
         trees.right = try r.i32s()
         trees.size = try r.i32s()
@@ -48,6 +49,11 @@ extension IsolationForestModel: PersistableModel {
         try PayloadCheck.require(
             trees.feature.indices.allSatisfy { trees.feature[$0] < 0 || (trees.left[$0] >= 0 && trees.right[$0] == trees.left[$0] + 1) },
             "split without adjacent children")
+        // Scoring nodes address children within their tree in 16 bits.
+        let ends = trees.roots.dropFirst().map(Int.init) + [n]
+        try PayloadCheck.require(
+            zip(trees.roots, ends).allSatisfy { root, end in Int(root) <= end && end - Int(root) <= 65_536 },
+            "tree larger than 65,536 nodes")
         try PayloadCheck.require(subsample >= 2 && threshold > 0 && explanationCount >= 0, "bad header values")
         trees.pack()
         return IsolationForestModel(

@@ -139,38 +139,16 @@ public struct SeasonalForecaster: Sendable {
                 times: t, values: y, step: step, candidates: configuration.candidatePeriods,
                 threshold: configuration.periodThreshold, maxSearchLag: 1_000)
 
-        // Harmonics per period, bounded by Nyquist and by the amount of data.
         let useTrend = configuration.trend && n >= 3 && span > step
-        var harmonics = periods.map { min(max(configuration.harmonics, 0), Int(($0 / step) / 2)) }
-        let budget = max(0, n / 3 - (useTrend ? 2 : 1))
-        while harmonics.reduce(0, +) * 2 > budget, let i = harmonics.indices.max(by: { harmonics[$0] < harmonics[$1] }),
-            harmonics[i] > 0
-        {
-            harmonics[i] -= 1
-        }
-        var frequencies: [Double] = []
-        for (p, k) in zip(periods, harmonics) where k > 0 {
-            for h in 1...k {
-                let f = Double(h) / p
-                if !frequencies.contains(where: { abs($0 - f) <= 1e-9 * f }) { frequencies.append(f) }
-            }
-        }
+        let frequencies = Self.frequencies(
+            periods: periods, harmonics: configuration.harmonics, step: step, count: n, trend: useTrend)
         let columns = 1 + (useTrend ? 1 : 0) + 2 * frequencies.count
         var design = [Double](repeating: 0, count: n * columns)
-        for i in 0..<n {
-            var j = i * columns
-            design[j] = 1
-            j += 1
-            if useTrend {
-                design[j] = (t[i] - origin) / span
-                j += 1
-            }
-            let dt = t[i] - origin
-            for f in frequencies {
-                let angle = 2 * Double.pi * (f * dt).truncatingRemainder(dividingBy: 1)
-                design[j] = sin(angle)
-                design[j + 1] = cos(angle)
-                j += 2
+        design.withUnsafeMutableBufferPointer { d in
+            for i in 0..<n {
+                Self.designRow(
+                    time: t[i], origin: origin, span: span, trend: useTrend, frequencies: frequencies,
+                    into: d.baseAddress! + i * columns)
             }
         }
 
@@ -209,5 +187,45 @@ public struct SeasonalForecaster: Sendable {
             periods: periods.sorted(), step: step, residualScale: scale, trainingEnd: t[n - 1],
             configuration: config, origin: origin, span: span, frequencies: frequencies,
             coefficients: coefficients, scaleFloor: scaleFloor)
+    }
+
+    /// Fourier frequencies (cycles per second) for `periods`: `harmonics` per period, bounded by
+    /// Nyquist and by the amount of data (`count` points), duplicates removed.
+    static func frequencies(periods: [Double], harmonics: Int, step: Double, count n: Int, trend: Bool) -> [Double] {
+        var perPeriod = periods.map { min(max(harmonics, 0), Int(($0 / step) / 2)) }
+        let budget = max(0, n / 3 - (trend ? 2 : 1))
+        while perPeriod.reduce(0, +) * 2 > budget,
+            let i = perPeriod.indices.max(by: { perPeriod[$0] < perPeriod[$1] }), perPeriod[i] > 0
+        {
+            perPeriod[i] -= 1
+        }
+        var frequencies: [Double] = []
+        for (p, k) in zip(periods, perPeriod) where k > 0 {
+            for h in 1...k {
+                let f = Double(h) / p
+                if !frequencies.contains(where: { abs($0 - f) <= 1e-9 * f }) { frequencies.append(f) }
+            }
+        }
+        return frequencies
+    }
+
+    /// Writes one design-matrix row at `time`: 1, [trend], then sin/cos per frequency.
+    static func designRow(
+        time: Double, origin: Double, span: Double, trend: Bool, frequencies: [Double], into row: UnsafeMutablePointer<Double>
+    ) {
+        var j = 0
+        row[j] = 1
+        j += 1
+        if trend {
+            row[j] = (time - origin) / span
+            j += 1
+        }
+        let dt = time - origin
+        for f in frequencies {
+            let angle = 2 * Double.pi * (f * dt).truncatingRemainder(dividingBy: 1)
+            row[j] = sin(angle)
+            row[j + 1] = cos(angle)
+            j += 2
+        }
     }
 }

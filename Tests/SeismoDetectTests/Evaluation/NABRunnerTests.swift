@@ -36,10 +36,10 @@ struct NABRunnerTests {
         #expect(top == 1_100)
     }
 
-    @Test("scores are causal: altering later points leaves earlier scores unchanged")
-    func causality() throws {
+    @Test("scores are causal: altering later points leaves earlier scores unchanged", arguments: ["seasonal", "ensemble"])
+    func causality(detector: String) throws {
         let series = try NABSeries(csv: csv)
-        let runner = NABRunner()
+        let runner = detector == "ensemble" ? NABRunner.ensemble : NABRunner()
         let original = runner.scores(times: series.times, values: series.values)
         for cut in [probe(series.values.count, 0.3), probe(series.values.count, 0.7)] {
             var altered = series.values
@@ -51,6 +51,22 @@ struct NABRunnerTests {
             #expect(drift < 1e-9, "earlier scores moved when later points changed")
             #expect(scores[cut...] != original[cut...])
         }
+    }
+
+    @Test("the ensemble raises an alarm within 60 rows of a lasting level shift")
+    func ensembleLevelShift() throws {
+        // Daily cycle; from row 1,000 on the level is 15 higher for good.
+        let n = 288 * 5
+        let times = (0..<n).map { Double($0) * 300 }
+        let values = (0..<n).map { (i: Int) -> Double in
+            let cycle: Double = 20 * sin(2 * Double.pi * Double(i) / 288)
+            let noise: Double = sin(Double(i) * 7.31)
+            let shift: Double = i >= 1_000 ? 15 : 0
+            return 50 + cycle + noise + shift
+        }
+        let ensemble = NABRunner.ensemble.scores(times: times, values: values)
+        #expect(ensemble.allSatisfy { (0...1).contains($0) })
+        #expect(ensemble[1_000..<1_060].contains { $0 >= 0.5 })
     }
 
     private func probe(_ n: Int, _ fraction: Double) -> Int { Int(Double(n) * fraction) }
