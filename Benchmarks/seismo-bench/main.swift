@@ -1,7 +1,7 @@
 import Foundation
 
 // `make bench`: release-build figures, each printed beside its target.
-// `SEISMO_BENCH=wire,kafka,detect,autoencoder,pipeline` runs only those groups.
+// `SEISMO_BENCH=wire,kafka,detect,autoencoder,pipeline,storage` runs only those groups.
 let only = ProcessInfo.processInfo.environment["SEISMO_BENCH"].map { Set($0.split(separator: ",").map(String.init)) }
 func enabled(_ group: String) -> Bool { only?.contains(group) ?? true }
 
@@ -11,3 +11,4 @@ if enabled("kafka") { try await KafkaBenchmarks.run() }
 if enabled("detect") { try await DetectBenchmarks.run() }
 if enabled("autoencoder") { try AutoencoderBenchmarks.run() }
 if enabled("pipeline") { try await PipelineBenchmarks.run() }
+if enabled("storage") { try await StorageBenchmarks.run() }

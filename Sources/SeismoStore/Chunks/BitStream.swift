@@ -42,6 +42,12 @@ struct BitWriter: Sendable, Hashable {
 
     mutating func writeVarint(_ value: Int64) { writeUVarint(zigzag(value)) }
 
+    /// Appends every bit of `other`.
+    mutating func append(_ other: BitWriter) {
+        for byte in other.bytes { write(UInt64(byte), bits: 8) }
+        write(other.accumulator & lowMask(other.pending), bits: other.pending)
+    }
+
     /// The stream padded with zero bits to a whole byte.
     var finished: [UInt8] {
         guard pending > 0 else { return bytes }

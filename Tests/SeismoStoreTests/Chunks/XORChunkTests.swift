@@ -115,3 +115,83 @@ struct SplitMix: RandomNumberGenerator {
         return z ^ (z >> 31)
     }
 }
+
+@Suite("Adaptive chunk codec")
+struct AdaptiveChunkTests {
+    func roundTrip(_ timestamps: [Int64], _ values: [Double], sourceLocation: SourceLocation = #_sourceLocation) throws -> [UInt8] {
+        let chunk = AdaptiveChunk.encode(timestamps, values)
+        let decoded = try Chunk.decode(chunk)
+        #expect(decoded.timestamps == timestamps, sourceLocation: sourceLocation)
+        #expect(decoded.values.map(\.bitPattern) == values.map(\.bitPattern), sourceLocation: sourceLocation)
+        return chunk
+    }
+
+    @Test func specialValuesTakeTheXORModeAndRoundTrip() throws {
+        let values: [Double] = [1, .nan, StaleMarker.value, .infinity, -.infinity, -0.0, 0, 1e300, .leastNonzeroMagnitude, 2.5]
+        let chunk = try roundTrip(values.indices.map { Int64($0) * 15_000 + 3 }, values)
+        #expect(chunk[0] == AdaptiveChunk.encodingByte)
+        // -0.0 alone must not become +0.0 through the decimal mode.
+        _ = try roundTrip([1, 2, 3], [0, -0.0, 0])
+        _ = try roundTrip([1, 2], [-0.0, -0.0])
+    }
+
+    @Test func decimalValuesRoundTripBitExactly() throws {
+        var generator = SplitMix(seed: 9)
+        for exponent in 0...6 {
+            var value = Double(generator.next() % 1_000_000)
+            var timestamps: [Int64] = []
+            var values: [Double] = []
+            var t: Int64 = 1_700_000_000_000
+            for _ in 0..<240 {
+                t += 15_000 + Int64(generator.next() % 5) - 2
+                let scale = AdaptiveChunk.powersOfTen[exponent]
+                value = ((value + Double(generator.next() % 100_000) / scale) * scale).rounded() / scale
+                timestamps.append(t)
+                values.append(generator.next() % 3 == 0 ? -value : value)
+            }
+            _ = try roundTrip(timestamps, values)
+        }
+        // Values no decimal exponent reproduces, and integers near 2^53.
+        _ = try roundTrip([1, 2, 3, 4], [0.1 + 0.2, 1.0 / 3, 2.0 / 3, 1e-17])
+        _ = try roundTrip([1, 2, 3], [9_007_199_254_740_991, -9_007_199_254_740_991, 9_007_199_254_740_992])
+    }
+
+    @Test func everyLengthAndIrregularTimestampsRoundTrip() throws {
+        var generator = SplitMix(seed: 13)
+        for length in [0, 1, 2, 3, 4, 120, 241] {
+            var t = -Int64(generator.next() % 1_000_000_000)
+            var timestamps: [Int64] = []
+            for index in 0..<length {
+                t += index % 50 == 7 ? 1 << 40 : 1 + Int64(generator.next() % 60_000)
+                timestamps.append(t)
+            }
+            _ = try roundTrip(timestamps, timestamps.map { Double($0 % 1_000) / 4 })
+            _ = try roundTrip(timestamps, timestamps.map { _ in Double(bitPattern: generator.next()) })
+        }
+    }
+
+    @Test func neverLargerThanXORAndMuchSmallerOnDecimalCounters() throws {
+        let timestamps = (0..<240).map { Int64($0) * 15_000 + Int64(($0 * 7) % 5) }
+        var value = 12_345.67
+        let counter = timestamps.indices.map { index -> Double in
+            value = ((value + 11.7 + Double((index * 37) % 50) / 100) * 100).rounded() / 100
+            return value
+        }
+        let xor = XORChunkEncoder.encode(timestamps, counter)
+        let adaptive = try roundTrip(timestamps, counter)
+        #expect(adaptive.count * 3 < xor.count, "\(adaptive.count) vs \(xor.count) bytes")
+        var generator = SplitMix(seed: 1)
+        let noise = timestamps.map { _ in Double(generator.next() >> 11) / Double(1 << 53) }
+        #expect(try roundTrip(timestamps, noise).count <= XORChunkEncoder.encode(timestamps, noise).count)
+    }
+
+    @Test func truncatedChunksAreCorrupt() throws {
+        let chunk = AdaptiveChunk.encode((0..<50).map { Int64($0) * 1_000 }, (0..<50).map { Double($0) * 1.5 })
+        for cut in [1, 2, 5, chunk.count - 1] {
+            var timestamps: [Int64] = []
+            var values: [Double] = []
+            #expect(throws: StoreError.self) { try Chunk.decode(Array(chunk.prefix(cut)), into: &timestamps, &values) }
+            #expect(timestamps.isEmpty && values.isEmpty)
+        }
+    }
+}
