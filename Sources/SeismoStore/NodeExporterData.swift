@@ -181,8 +181,8 @@ public struct NodeExporterData: Sendable {
         }
     }
 
-    /// SplitMix64.
-    struct Generator {
+    /// SplitMix64: deterministic, for generated data and property tests.
+    struct Generator: RandomNumberGenerator {
         var state: UInt64
         init(seed: UInt64) { state = seed }
         mutating func next() -> UInt64 {
