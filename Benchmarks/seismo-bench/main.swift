@@ -1,7 +1,7 @@
 import Foundation
 
 // `make bench`: release-build figures, each printed beside its target.
-// `SEISMO_BENCH=wire,kafka,detect,autoencoder,pipeline,receivers,query,alert,seasonal` runs only those groups.
+// `SEISMO_BENCH=wire,kafka,detect,autoencoder,pipeline,receivers,query,alert,seasonal,storage` runs only those groups.
 let only = ProcessInfo.processInfo.environment["SEISMO_BENCH"].map { Set($0.split(separator: ",").map(String.init)) }
 func enabled(_ group: String) -> Bool { only?.contains(group) ?? true }
 
@@ -15,3 +15,4 @@ if enabled("pipeline") { try await PipelineBenchmarks.run() }
 if enabled("receivers") { try await ReceiverBenchmarks.run() }
 if enabled("query") { try await QueryBenchmarks.run() }
 if enabled("alert") { try await AlertBenchmarks.run() }
+if enabled("storage") { try await StorageBenchmarks.run() }

@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 import Logging
 import SeismoCore
@@ -22,28 +23,72 @@ extension SQLiteStore {
     /// Deletes, in one transaction, samples with a timestamp before `samples`, feature rows
     /// and anomalies whose window ended before `windows` and `anomalies` (milliseconds;
     /// nil keeps everything of that kind), then series left without samples.
+    ///
+    /// Samples go by whole chunks: heads holding a sample before the cutoff are cut first,
+    /// chunks ending before it are deleted, and the one chunk per series that spans it is
+    /// re-encoded without its older samples, so a query sees exactly the samples from the cutoff.
     @discardableResult
     public func deleteOlderThan(samples: Int64?, windows: Int64?, anomalies: Int64?) async throws(StoreError)
         -> RetentionReport
     {
-        try await write("cannot delete old rows") { db in
+        try await writeWithHeads("cannot delete old rows") { db, changes in
             var report = RetentionReport()
             if let cutoff = samples {
-                // Per series, so each delete is a range of the primary key, not a table scan.
-                let ids = try Int64.fetchAll(db, sql: "SELECT id FROM series")
-                let delete = try db.cachedStatement(sql: "DELETE FROM samples WHERE series_id = ? AND ts < ?")
-                for id in ids {
-                    try delete.execute(arguments: [id, cutoff])
-                    report.samples += db.changesCount
+                var toCut: [(Int64, SeriesHead)] = []
+                changes.forEachHead { id, head in if head.firstTimestamp < cutoff { toCut.append((id, head)) } }
+                for (id, head) in toCut {
+                    var head = head
+                    let chunk = try head.cut()
+                    try self.insertChunk(db, id, chunk)
+                    changes.heads[id] = head
+                    changes.floors[id] = max(changes.floor(id) ?? .min, chunk.maxTimestamp)
                 }
+                // Per series, so each statement is a range of the (series, max_t) index.
+                let ids = try Int64.fetchAll(db, sql: "SELECT id FROM series")
+                let count = try db.cachedStatement(
+                    sql: "SELECT coalesce(sum(count), 0) FROM chunks WHERE series_id = ? AND max_t < ?")
+                let delete = try db.cachedStatement(sql: "DELETE FROM chunks WHERE series_id = ? AND max_t < ?")
+                let deleteRollups = try db.cachedStatement(
+                    sql: "DELETE FROM rollups WHERE chunk_id IN (SELECT id FROM chunks WHERE series_id = ? AND max_t < ?)")
+                let spanning = try db.cachedStatement(
+                    sql: "SELECT id, data FROM chunks WHERE series_id = ? AND max_t >= ? AND min_t < ?")
+                let update = try db.cachedStatement(
+                    sql: "UPDATE chunks SET min_t = ?, max_t = ?, count = ?, data = ? WHERE id = ?")
+                for id in ids {
+                    report.samples += try Int.fetchOne(count, arguments: [id, cutoff]) ?? 0
+                    try deleteRollups.execute(arguments: [id, cutoff])
+                    try delete.execute(arguments: [id, cutoff])
+                    for row in try Row.fetchAll(spanning, arguments: [id, cutoff, cutoff]) {
+                        let (timestamps, values) = try Chunk.decode([UInt8](row[1] as Data))
+                        let keep = timestamps.partitioningIndex { $0 >= cutoff }
+                        report.samples += keep
+                        let chunk = StoredChunk(timestamps: Array(timestamps[keep...]), values: Array(values[keep...]))
+                        try update.execute(arguments: [
+                            chunk.minTimestamp, chunk.maxTimestamp, chunk.count, Data(chunk.data), row[0] as Int64,
+                        ])
+                        try Self.writeRollups(
+                            db, chunkID: row[0], timestamps: Array(timestamps[keep...]), values: Array(values[keep...]))
+                    }
+                }
+                changes.retentionCutoff = max(changes.retentionCutoff, cutoff)
+                try db.execute(
+                    sql: """
+                        INSERT INTO store_meta (key, value) VALUES ('retention_cutoff', ?)
+                        ON CONFLICT (key) DO UPDATE SET value = excluded.value
+                        """,
+                    arguments: [changes.retentionCutoff])
+                var withHead = Set<Int64>()
+                changes.forEachHead { id, _ in withHead.insert(id) }
                 let orphans = try Int64.fetchAll(
                     db,
-                    sql: "SELECT id FROM series WHERE NOT EXISTS (SELECT 1 FROM samples WHERE series_id = series.id)")
+                    sql: "SELECT id FROM series WHERE NOT EXISTS (SELECT 1 FROM chunks WHERE series_id = series.id)"
+                ).filter { !withHead.contains($0) }
                 let deleteLabels = try db.cachedStatement(sql: "DELETE FROM series_label WHERE series_id = ?")
                 let deleteSeries = try db.cachedStatement(sql: "DELETE FROM series WHERE id = ?")
                 for id in orphans {
                     try deleteLabels.execute(arguments: [id])
                     try deleteSeries.execute(arguments: [id])
+                    changes.removed.insert(id)
                 }
                 report.series = orphans.count
                 if !orphans.isEmpty {

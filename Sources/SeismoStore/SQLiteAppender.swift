@@ -1,5 +1,4 @@
 import GRDB
-import GRDBSQLite
 import SeismoCore
 
 /// The store's `Appender`: buffers rows in memory; `commit()` writes them all in one write
@@ -58,9 +57,6 @@ private struct Learnt: Sendable {
     var tables: [String: [String]] = [:]
 }
 
-/// Rows per multi-row INSERT of samples (3 parameters each).
-private let samplesPerStatement = 256
-
 extension SQLiteStore {
     func commit(_ batch: Batch) async throws(StoreError) {
         var samples = batch.samples
@@ -83,9 +79,10 @@ extension SQLiteStore {
         }
         let rows = batch.rows.map(\.row)
         let anomalies = batch.anomalies
-        let learnt = try await write("cannot commit \(samples.count) samples, \(rows.count) window rows, \(anomalies.count) anomalies") {
-            [samples] db in
-            try self.writeBatch(db, samples: samples, rows: rows, anomalies: anomalies)
+        let learnt = try await writeWithHeads(
+            "cannot commit \(samples.count) samples, \(rows.count) window rows, \(anomalies.count) anomalies"
+        ) { [samples] db, changes in
+            try self.writeBatch(db, samples: samples, rows: rows, anomalies: anomalies, changes: &changes)
         }
         caches.withLock { caches in
             guard caches.generation == learnt.generation else { return }
@@ -107,7 +104,8 @@ extension SQLiteStore {
     }
 
     private func writeBatch(
-        _ db: Database, samples: [PendingSample], rows: [WindowRow], anomalies: [AnomalyRecord]
+        _ db: Database, samples: [PendingSample], rows: [WindowRow], anomalies: [AnomalyRecord],
+        changes: inout HeadChanges
     ) throws -> Learnt {
         // Ids from the cache in one lock; misses are resolved in SQL below.
         var ids = [Int64](repeating: 0, count: samples.count)
@@ -127,7 +125,7 @@ extension SQLiteStore {
                 ids[index] = id
             }
         }
-        try Self.insertSamples(db, samples: samples, ids: ids)
+        try Self.insertSamples(db, samples: samples, ids: ids, into: &changes, store: self)
 
         if !rows.isEmpty {
             for index in rows.indices where groupIDs[index] == 0 {
@@ -218,56 +216,19 @@ extension SQLiteStore {
         return id
     }
 
-    /// Upserts samples sorted by (series, time), `samplesPerStatement` rows per statement.
-    /// Values are bound with SQLite's C API: GRDB's `StatementArguments` cost more than
-    /// the insert itself at this rate.
-    private static func insertSamples(_ db: Database, samples: [PendingSample], ids: [Int64]) throws {
+    /// Sorts samples by (series, time), ties in append order so the last one wins, and puts
+    /// them into heads and chunks.
+    private static func insertSamples(
+        _ db: Database, samples: [PendingSample], ids: [Int64], into changes: inout HeadChanges, store: SQLiteStore
+    ) throws {
         guard !samples.isEmpty else { return }
-        // Sorting keeps B-tree inserts local; ties keep append order, so the last one wins.
         var order = Array(samples.indices)
         order.sort {
             if ids[$0] != ids[$1] { return ids[$0] < ids[$1] }
             if samples[$0].timestamp != samples[$1].timestamp { return samples[$0].timestamp < samples[$1].timestamp }
             return $0 < $1
         }
-        let many = try db.cachedStatement(sql: insertManySamplesSQL)
-        let one = try db.cachedStatement(sql: insertOneSampleSQL)
-        var start = 0
-        while start < order.count {
-            let count = order.count - start >= samplesPerStatement ? samplesPerStatement : 1
-            let handle = count == 1 ? one.sqliteStatement : many.sqliteStatement
-            var parameter: Int32 = 1
-            for index in order[start..<(start + count)] {
-                sqlite3_bind_int64(handle, parameter, ids[index])
-                sqlite3_bind_int64(handle, parameter + 1, samples[index].timestamp)
-                let value = samples[index].value
-                if !value.isNaN {
-                    sqlite3_bind_double(handle, parameter + 2, value)
-                } else if StaleMarker.isStale(value) {
-                    sqlite3_bind_text(handle, parameter + 2, staleText.utf8Start, Int32(staleText.utf8CodeUnitCount), nil)
-                } else {
-                    sqlite3_bind_null(handle, parameter + 2)
-                }
-                parameter += 3
-            }
-            let code = sqlite3_step(handle)
-            sqlite3_reset(handle)
-            guard code == SQLITE_DONE else {
-                throw DatabaseError(
-                    resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
-            }
-            start += count
-        }
+        let sorted = order.map { IdentifiedSample(id: ids[$0], timestamp: samples[$0].timestamp, value: samples[$0].value) }
+        try store.writeSamples(db, sorted, &changes)
     }
 }
-
-/// The stored form of the staleness marker (see `SampleValue`); static, so SQLite need not copy it.
-private let staleText: StaticString = "stale"
-
-private let insertManySamplesSQL =
-    "INSERT INTO samples (series_id, ts, value) VALUES "
-    + repeatElement("(?, ?, ?)", count: samplesPerStatement).joined(separator: ", ")
-    + " ON CONFLICT (series_id, ts) DO UPDATE SET value = excluded.value"
-
-private let insertOneSampleSQL =
-    "INSERT INTO samples (series_id, ts, value) VALUES (?, ?, ?) ON CONFLICT (series_id, ts) DO UPDATE SET value = excluded.value"

@@ -3,18 +3,13 @@ import SeismoCore
 
 extension SQLiteStore {
     public func select(_ matchers: [Matcher], from: Int64, to: Int64) async throws(StoreError) -> [StoredSeries] {
-        try await read("cannot select \(matchers)") { db in
-            let statement = try db.cachedStatement(
-                sql: "SELECT ts, value FROM samples WHERE series_id = ? AND ts BETWEEN ? AND ? ORDER BY ts")
+        // Heads before chunks: a head cut in between is then read twice (and de-duplicated),
+        // never missed.
+        let heads = self.heads.withLock { $0.heads }
+        return try await read("cannot select \(matchers)") { db in
             var result: [StoredSeries] = []
             for (id, labels) in try Self.matchingSeries(db, matchers) {
-                var timestamps: [Int64] = []
-                var values: [Double] = []
-                let cursor = try Row.fetchCursor(statement, arguments: [id, from, to])
-                while let row = try cursor.next() {
-                    timestamps.append(row[0])
-                    values.append(SampleValue.decode(row[1]))
-                }
+                let (timestamps, values) = try Self.samples(db, id: id, head: heads[id], from: from, to: to)
                 if !timestamps.isEmpty {
                     result.append(StoredSeries(labels: labels, timestamps: timestamps, values: values))
                 }
@@ -24,13 +19,18 @@ extension SQLiteStore {
     }
 
     public func series(_ matchers: [Matcher], from: Int64, to: Int64) async throws(StoreError) -> [Labels] {
-        try await read("cannot list series \(matchers)") { db in
-            let statement = try db.cachedStatement(
-                sql: "SELECT 1 FROM samples WHERE series_id = ? AND ts BETWEEN ? AND ? LIMIT 1")
+        let heads = self.heads.withLock { $0.heads }
+        return try await read("cannot list series \(matchers)") { db in
+            // A chunk inside the range has samples in it; one that only overlaps it is decoded.
+            let inside = try db.cachedStatement(
+                sql: "SELECT 1 FROM chunks WHERE series_id = ? AND min_t >= ? AND max_t <= ? LIMIT 1")
             var result: [Labels] = []
-            for (id, labels) in try Self.matchingSeries(db, matchers)
-            where try Bool.fetchOne(statement, arguments: [id, from, to]) != nil {
-                result.append(labels)
+            for (id, labels) in try Self.matchingSeries(db, matchers) {
+                if try Bool.fetchOne(inside, arguments: [id, from, to]) != nil
+                    || !(try Self.samples(db, id: id, head: heads[id], from: from, to: to).timestamps.isEmpty)
+                {
+                    result.append(labels)
+                }
             }
             return result
         }

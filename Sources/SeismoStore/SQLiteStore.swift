@@ -2,7 +2,8 @@ import GRDB
 import SeismoCore
 import Synchronization
 
-/// The SQLite store: raw samples with a label index, feature tables, anomalies.
+/// The SQLite store: raw samples in compressed chunks with in-memory heads (see `ChunkStore`),
+/// a label index, feature tables, anomalies.
 ///
 /// Writes go through `appender()`; one write transaction runs at a time (GRDB serialises
 /// them), and reads run concurrently with writes (WAL). Every method is safe to call from
@@ -39,9 +40,14 @@ public final class SQLiteStore: Querier, Sendable {
 
     let writer: any DatabaseWriter
     let caches = Mutex(Caches())
+    let chunkOptions: ChunkOptions
+    /// Every series' head; changed only inside a write, after its transaction committed.
+    let heads: Mutex<HeadState>
 
     /// Opens (creating when absent) the database at `path` in WAL mode and migrates it.
-    public convenience init(path: String, options: Options = Options()) throws(StoreError) {
+    public convenience init(path: String, options: Options = Options(), chunks: ChunkOptions = ChunkOptions())
+        throws(StoreError)
+    {
         var configuration = Configuration()
         configuration.label = "seismo-store"
         configuration.maximumReaderCount = max(1, options.maximumReaders)
@@ -61,28 +67,35 @@ public final class SQLiteStore: Querier, Sendable {
         } catch {
             throw StoreError(error, "cannot open the database at \(path)")
         }
-        try self.init(writer: pool)
+        try self.init(writer: pool, chunks: chunks)
     }
 
-    /// Wraps `writer` (a `DatabasePool`, or a `DatabaseQueue` in tests) and migrates it.
-    public init(writer: any DatabaseWriter) throws(StoreError) {
+    /// Wraps `writer` (a `DatabasePool`, or a `DatabaseQueue` in tests), migrates it, and
+    /// rebuilds the heads from the head log.
+    public init(writer: any DatabaseWriter, chunks: ChunkOptions = ChunkOptions()) throws(StoreError) {
         self.writer = writer
+        self.chunkOptions = chunks
         do {
             try Schema.migrator.migrate(writer)
         } catch {
             throw StoreError(error, "cannot migrate the database")
         }
+        do {
+            heads = Mutex(try writer.read { db in try Self.rebuildHeads(db) })
+        } catch {
+            throw StoreError(error, "cannot rebuild the heads from the head log")
+        }
     }
 
     /// A store in memory, for tests.
-    public static func inMemory() throws(StoreError) -> SQLiteStore {
+    public static func inMemory(chunks: ChunkOptions = ChunkOptions()) throws(StoreError) -> SQLiteStore {
         let queue: DatabaseQueue
         do {
             queue = try DatabaseQueue()
         } catch {
             throw StoreError(error, "cannot open an in-memory database")
         }
-        return try SQLiteStore(writer: queue)
+        return try SQLiteStore(writer: queue, chunks: chunks)
     }
 
     /// A new, empty appender over this store.

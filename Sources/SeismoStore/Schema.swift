@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 
 /// The store's schema: named, forward-only migrations. Feature tables are not here: each
@@ -78,12 +79,72 @@ enum Schema {
                     ) WITHOUT ROWID;
                     """)
         }
+        migrator.registerMigration("v2-chunks") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE chunks (
+                        id INTEGER PRIMARY KEY,
+                        series_id INTEGER NOT NULL,
+                        min_t INTEGER NOT NULL,
+                        max_t INTEGER NOT NULL,
+                        count INTEGER NOT NULL,
+                        data BLOB NOT NULL
+                    );
+                    CREATE INDEX chunks_by_series ON chunks (series_id, max_t, min_t);
+                    CREATE TABLE head_log (
+                        seq INTEGER PRIMARY KEY,
+                        data BLOB NOT NULL
+                    );
+                    CREATE TABLE store_meta (
+                        key TEXT PRIMARY KEY NOT NULL,
+                        value INTEGER NOT NULL
+                    ) WITHOUT ROWID;
+                    """)
+            // Raw samples move into chunks of the default size, series by series.
+            let perChunk = ChunkOptions().samplesPerChunk
+            let ids = try Int64.fetchAll(db, sql: "SELECT DISTINCT series_id FROM samples")
+            let samples = try db.makeStatement(sql: "SELECT ts, value FROM samples WHERE series_id = ? ORDER BY ts")
+            let insert = try db.makeStatement(
+                sql: "INSERT INTO chunks (series_id, min_t, max_t, count, data) VALUES (?, ?, ?, ?, ?)")
+            for id in ids {
+                var timestamps: [Int64] = []
+                var values: [Double] = []
+                let rows = try Row.fetchCursor(samples, arguments: [id])
+                while let row = try rows.next() {
+                    timestamps.append(row[0])
+                    values.append(SampleValue.decode(row[1]))
+                }
+                var start = 0
+                while start < timestamps.count {
+                    let end = min(timestamps.count, start + perChunk)
+                    let chunk = StoredChunk(timestamps: Array(timestamps[start..<end]), values: Array(values[start..<end]))
+                    try insert.execute(arguments: [id, chunk.minTimestamp, chunk.maxTimestamp, chunk.count, Data(chunk.data)])
+                    start = end
+                }
+            }
+            try db.execute(sql: "DROP TABLE samples")
+        }
+        migrator.registerMigration("v2-rollups") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE rollups (
+                        chunk_id INTEGER PRIMARY KEY,
+                        data BLOB NOT NULL
+                    );
+                    """)
+            let chunks = try Row.fetchCursor(db, sql: "SELECT id, data FROM chunks")
+            while let row = try chunks.next() {
+                let (timestamps, values) = try Chunk.decode([UInt8](row[1] as Data))
+                try SQLiteStore.writeRollups(db, chunkID: row[0], timestamps: timestamps, values: values)
+            }
+        }
         return migrator
     }
 
     /// Tables of the schema itself, which a feature table may not be named after.
     static let reservedTables: Set<String> = [
         "series", "series_label", "samples", "groups", "feature_tables", "anomalies", "alert_state", "grdb_migrations",
+        "chunks", "head_log", "store_meta", "rollups",
     ]
 
     /// Columns every feature table has, which a feature may not be named after.

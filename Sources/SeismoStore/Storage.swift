@@ -36,6 +36,13 @@ public protocol Querier: Sendable {
     func featureRows(table: String, from: Int64, to: Int64) async throws(StoreError) -> [WindowRow]
     /// Anomalies whose window ends in `[from, to]`, newest first, at most `limit`.
     func anomalies(from: Int64, to: Int64, limit: Int) async throws(StoreError) -> [AnomalyRecord]
+    /// Series matching every matcher, as buckets of `resolution` (min, max, sum, count, last)
+    /// starting in `[bucket(from), to]`, sorted by labels; each bucket aggregates all its
+    /// samples, also those outside `[from, to]`. For long ranges and big steps: pick the
+    /// resolution with `Resolution.suggested(window:step:)`. The default implementation
+    /// computes the buckets from `select`; `SQLiteStore` reads its stored rollups.
+    func selectRollups(_ matchers: [Matcher], from: Int64, to: Int64, resolution: Resolution)
+        async throws(StoreError) -> [RollupSeries]
 }
 
 /// A stored series and its samples in time order.

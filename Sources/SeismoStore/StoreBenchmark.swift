@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import SeismoCore
 
 /// The store's benchmark (`make bench`): raw-sample append throughput into a fresh
@@ -108,5 +109,67 @@ public enum StoreBenchmark {
             steadySamplesPerSecond: steadySamples > 0 ? Double(steadySamples) / (ms(total - firstScrape) / 1000) : 0,
             medianBatchCommitMs: median(commitTimes), medianWindowFlushMs: median(flushes),
             medianWindowFlushAsSeriesMs: median(seriesFlushes), selectOneSeriesMs: ms(selectTime))
+    }
+}
+
+extension StoreBenchmark {
+    /// What ingesting `NodeExporterData` measured.
+    public struct IngestFigures: Sendable {
+        public var samples: Int
+        /// Seconds to append and commit every sample (about 10,000 per commit, whole scrapes).
+        public var seconds: Double
+        /// Seconds of the final head flush (cutting every open head into a chunk).
+        public var flushSeconds: Double
+        /// The database file after flush, WAL checkpoint and VACUUM.
+        public var fileBytes: Int
+        /// Bytes of chunk payload alone.
+        public var chunkBytes: Int
+        public var chunks: Int
+    }
+
+    /// Appends `data` into a new file-backed store at `path` (removed first), flushes the
+    /// heads, checkpoints and vacuums, and measures the file.
+    public static func ingest(_ data: NodeExporterData, path: String, chunks: ChunkOptions = ChunkOptions())
+        async throws(StoreError) -> IngestFigures
+    {
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+        let clock = ContinuousClock()
+        let series = data.labels.count
+        let scrapesPerCommit = max(1, 10_000 / series)
+        let store = try SQLiteStore(path: path, chunks: chunks)
+        var appender = store.appender()
+        let start = clock.now
+        for scrape in 0..<data.scrapes {
+            let base = scrape * series
+            for index in 0..<series {
+                appender.append(data.labels[index], timestamp: data.timestamp(scrape: scrape, series: index), value: data.values[base + index])
+            }
+            if (scrape + 1) % scrapesPerCommit == 0 || scrape == data.scrapes - 1 { try await appender.commit() }
+        }
+        let ingested = clock.now - start
+        try await store.flushHeads()
+        let flushed = clock.now - start - ingested
+        let (payload, count) = try await store.read("cannot measure the store") { db in
+            let row = try Row.fetchOne(db, sql: "SELECT coalesce(sum(length(data)), 0), count(*) FROM chunks")!
+            return (row[0] as Int, row[1] as Int)
+        }
+        do {
+            try await store.writer.writeWithoutTransaction { db in
+                try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)")
+                try db.execute(sql: "VACUUM")
+                try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)")
+            }
+        } catch {
+            throw StoreError(error, "cannot vacuum the store")
+        }
+        var bytes = 0
+        for suffix in ["", "-wal"] {
+            let attributes = try? FileManager.default.attributesOfItem(atPath: path + suffix)
+            bytes += (attributes?[.size] as? NSNumber)?.intValue ?? 0
+        }
+        func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }
+        return IngestFigures(
+            samples: data.sampleCount, seconds: seconds(ingested), flushSeconds: seconds(flushed), fileBytes: bytes,
+            chunkBytes: payload, chunks: count)
     }
 }

@@ -1,0 +1,105 @@
+import Foundation
+import SeismoStore
+
+/// Compressed storage against the real Prometheus (Debian's 2.42, `promtool tsdb
+/// create-blocks-from openmetrics`) on the same node-exporter-like data in the same run:
+/// ingest time and bytes per sample on disk, printed as Seismo/Prometheus ratios; then the
+/// raw-append figure of the store alone.
+///
+/// Scale: `SEISMO_BENCH_STORAGE_HOSTS` hosts × 110 series (default 20, i.e. 2,200 series) ×
+/// `SEISMO_BENCH_STORAGE_HOURS` hours at 15 s (default 24): about 12.7 M samples.
+enum StorageBenchmarks {
+    static func run() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        let hosts = environment["SEISMO_BENCH_STORAGE_HOSTS"].flatMap(Int.init) ?? 20
+        let hours = environment["SEISMO_BENCH_STORAGE_HOURS"].flatMap(Double.init) ?? 24
+        let data = NodeExporterData(hosts: hosts, hours: hours)
+        print(
+            "\nStorage vs Prometheus 2.42 (node-exporter-like: \(data.labels.count) series x \(hours) h at 15 s = \(data.sampleCount) samples)"
+        )
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("seismo-bench-storage-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+
+        let seismo = try await StoreBenchmark.ingest(data, path: directory.appendingPathComponent("store.sqlite").path)
+        let samples = Double(data.sampleCount)
+        let seismoRate = samples / seismo.seconds
+        let seismoBytes = Double(seismo.fileBytes) / samples
+
+        let prometheus = try promtool(data, directory: directory)
+        var rows = [["", "Seismo", "Prometheus", "Seismo/Prometheus", "target"]]
+        if let prometheus {
+            let rate = samples / prometheus.seconds
+            rows.append([
+                "ingest samples/s", String(format: "%.0f", seismoRate), String(format: "%.0f", rate),
+                String(format: "%.2f", seismoRate / rate), ">= 1.0 (Prometheus also parses the text)",
+            ])
+            rows.append([
+                "bytes/sample on disk", String(format: "%.3f", seismoBytes),
+                String(format: "%.3f", Double(prometheus.bytes) / samples),
+                String(format: "%.2f", seismoBytes / (Double(prometheus.bytes) / samples)), "<= 1.0, and <= 1.5 bytes",
+            ])
+            rows.append([
+                "  chunk payload alone", String(format: "%.3f", Double(seismo.chunkBytes) / samples),
+                String(format: "%.3f", Double(prometheus.chunkBytes) / samples),
+                String(format: "%.2f", Double(seismo.chunkBytes) / Double(prometheus.chunkBytes)), "",
+            ])
+        } else {
+            rows.append(["ingest samples/s", String(format: "%.0f", seismoRate), "n/a (no promtool)", "", ""])
+            rows.append(["bytes/sample on disk", String(format: "%.3f", seismoBytes), "n/a", "", "<= 1.5"])
+        }
+        printTable(rows)
+        print(
+            "  Seismo: \(seismo.chunks) chunks, final head flush \(String(format: "%.2f", seismo.flushSeconds)) s;"
+                + " size after flush, checkpoint and VACUUM (label index included)")
+        if let prometheus {
+            print("  Prometheus: \(prometheus.blocks) blocks of 2 h, as promtool writes them (index included, not compacted further)")
+        }
+
+        print("\nSQLite store raw append (10,000 series x 100 samples, 10,000 per commit; end-to-end needs >= 1 M samples/s)")
+        let store = try await StoreBenchmark.run(path: directory.appendingPathComponent("append.sqlite").path)
+        print("  \(store)".replacingOccurrences(of: "\n", with: "\n  "))
+    }
+
+    struct PrometheusFigures {
+        var seconds: Double
+        var bytes: Int
+        var chunkBytes: Int
+        var blocks: Int
+    }
+
+    /// Writes the OpenMetrics file, times promtool, and sizes the blocks; nil without promtool.
+    static func promtool(_ data: NodeExporterData, directory: URL) throws -> PrometheusFigures? {
+        let binary = "/usr/bin/promtool"
+        guard FileManager.default.isExecutableFile(atPath: binary) else { return nil }
+        let input = directory.appendingPathComponent("data.om").path
+        let output = directory.appendingPathComponent("blocks")
+        try data.writeOpenMetrics(to: input)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = ["tsdb", "create-blocks-from", "openmetrics", "--quiet", input, output.path]
+        let start = ContinuousClock.now
+        try process.run()
+        process.waitUntilExit()
+        let elapsed = ContinuousClock.now - start
+        guard process.terminationStatus == 0 else {
+            print("  promtool failed with status \(process.terminationStatus)")
+            return nil
+        }
+        try? FileManager.default.removeItem(atPath: input)
+        var bytes = 0
+        var chunkBytes = 0
+        var blocks = Set<String>()
+        if let files = FileManager.default.enumerator(at: output, includingPropertiesForKeys: [.fileSizeKey]) {
+            for case let url as URL in files {
+                let size = (try? url.resourceValues(forKeys: [.fileSizeKey]).fileSize) ?? 0
+                bytes += size
+                let parts = url.path.dropFirst(output.path.count).split(separator: "/")
+                if parts.count > 1 { blocks.insert(String(parts[0])) }
+                if parts.contains("chunks") { chunkBytes += size }
+            }
+        }
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        return PrometheusFigures(seconds: seconds, bytes: bytes, chunkBytes: chunkBytes, blocks: blocks.count)
+    }
+}
