@@ -7,7 +7,7 @@ import Yams
 
 /// The `remote_write`, `otlp`, `loki_push` and `logs` collector types.
 extension PipelineCompiler {
-    static let receiverKeys = ["listen", "max_body_bytes", "max_decoded_bytes", "max_concurrent_requests", "max_labels"]
+    static let pushReceiverKeys = ["listen", "max_body_bytes", "max_decoded_bytes", "max_concurrent_requests", "max_labels"]
     static let logsKeys = [
         "paths", "format", "regex", "labels", "label_fields", "timestamp_field", "message_field", "level_field", "multiline",
         "positions", "poll_interval", "start_at", "max_line_bytes",
@@ -16,8 +16,8 @@ extension PipelineCompiler {
     /// The keys a receiver or tailing collector allows besides `name`, `type` and `topic`; nil for other types.
     static func receiverCollectorKeys(_ type: String?) -> [String]? {
         switch type {
-        case "remote_write", "loki_push": receiverKeys
-        case "otlp": receiverKeys + ["max_delta_series"]
+        case "remote_write", "loki_push": pushReceiverKeys
+        case "otlp": pushReceiverKeys + ["max_delta_series"]
         case "logs": logsKeys
         default: nil
         }
