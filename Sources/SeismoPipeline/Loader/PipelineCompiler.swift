@@ -233,11 +233,12 @@ struct PipelineCompiler {
             switch type {
             case "synthetic": Self.collectorCommonKeys + Self.syntheticKeys
             case "file": Self.collectorCommonKeys + Self.fileKeys
+            case "prometheus_scrape", "host", "probe": Self.collectorCommonKeys + Self.scrapeFamilyKeys[type!]!
             default: nil
             }
         guard let m = reader.mapping(node, location, allowed: allowed) else { return nil }
         let name = reader.name(m, valid: NameRules.isComponentName, rule: "letters, digits, _ and -")
-        let kindName = reader.choice(m, "type", ["synthetic", "file"], required: true)
+        let kindName = reader.choice(m, "type", ["synthetic", "file"] + Self.scrapeFamilyTypes, required: true)
         var topic = reader.string(m, "topic", required: true)
         if let t = topic {
             if let outputs, t == outputs.anomalyTopic || t == outputs.deadLetterTopic {
@@ -257,6 +258,7 @@ struct PipelineCompiler {
         switch kindName {
         case "synthetic": kind = synthetic(m).map { .synthetic($0) }
         case "file": kind = file(m).map { .file($0) }
+        case "prometheus_scrape", "host", "probe": kind = scrapeFamily(kindName!, m, name: name)
         default: kind = nil
         }
         guard let name, let topic, let kind else { return nil }

@@ -11,12 +11,18 @@ public struct CollectorSpec: Sendable, Hashable {
     public enum Kind: Sendable, Hashable {
         case synthetic(SyntheticSpec)
         case file(FileReplaySpec)
+        case prometheusScrape(ScrapeSpec)
+        case host(HostSpec)
+        case probe(ProbeSpec)
 
         /// The YAML `type:` value.
         public var typeName: String {
             switch self {
             case .synthetic: "synthetic"
             case .file: "file"
+            case .prometheusScrape: "prometheus_scrape"
+            case .host: "host"
+            case .probe: "probe"
             }
         }
     }
