@@ -12,6 +12,10 @@ public struct CollectError: Error, Sendable, Hashable, CustomStringConvertible {
         case unwritableFile
         /// Publishing to Kafka failed for good.
         case publish
+        /// A network exchange (discovery, probe) failed or was refused.
+        case network
+        /// A response or discovery file could not be parsed.
+        case badInput
     }
 
     public var code: Code

@@ -52,7 +52,7 @@ public struct CollectorRuntime: Sendable {
             let host = String(listen[..<colon])
             let server = OpsServer(
                 host: host.isEmpty ? "0.0.0.0" : host, port: port, registry: registry, readiness: AlwaysReady(), logger: logger)
-            services.append(server.application(onListening: onListening))
+            services.append(server.application(onListening: onListening) as any Service)
         }
         var collectors: [CollectorService] = []
         for spec in pipeline.collectors {

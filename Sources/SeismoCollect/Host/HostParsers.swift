@@ -8,11 +8,14 @@ public enum HostParsers {
         public var labels: [String: String]
         public var value: Double
 
-        public init(_ name: String, _ labels: [String: String] = [:], _ value: Double) {
+        public init(_ name: String, _ labels: [String: String], _ value: Double) {
             self.name = name
             self.labels = labels
             self.value = value
         }
+
+        /// A series without labels.
+        public init(_ name: String, _ value: Double) { self.init(name, [:], value) }
     }
 
     /// Kernel clock ticks per second (`USER_HZ`), 100 on every Linux architecture we run on.
@@ -242,10 +245,13 @@ public enum HostParsers {
             var name = Substring(component)
             for suffix in [".slice", ".scope"] where name.hasSuffix(suffix) { name = name.dropLast(suffix.count) }
             // kubepods-burstable-pod1234_5678.slice, or kubepods/burstable/pod1234-5678 (cgroupfs driver).
-            if let range = name.range(of: "pod"), name.hasPrefix("kubepods") || name.hasPrefix("pod") {
-                let uid = name[range.upperBound...].replacing("_", with: "-")
-                if uid.count >= 32 { labels["pod_uid"] = String(uid) }
+            var uid: Substring?
+            if name.hasPrefix("pod") {
+                uid = name.dropFirst(3)
+            } else if name.hasPrefix("kubepods"), let range = name.ranges(of: "-pod").last {
+                uid = name[range.upperBound...]
             }
+            if let uid, uid.count >= 32 { labels["pod_uid"] = String(uid.replacing("_", with: "-")) }
             // cri-containerd-<id>, docker-<id>, crio-<id>, or a bare 64-hex id.
             let hexDigits = name.suffix(64)
             if hexDigits.count == 64, hexDigits.allSatisfy(\.isHexDigit) {

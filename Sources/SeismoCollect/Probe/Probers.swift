@@ -1,8 +1,10 @@
 import AsyncHTTPClient
 import Foundation
 import NIOCore
+import NIOHTTP1
 import NIOPosix
 import NIOSSL
+import NIOTLS
 import SeismoCore
 import SeismoPipeline
 
@@ -116,22 +118,34 @@ struct Probers: Sendable {
         let context = try NIOSSLContext(configuration: tls)
         let handshakeStart = clock.now
         let done = channel.eventLoop.makePromise(of: Void.self)
-        let serverName = IPv4Address(host) == nil && IPv6Address(host) == nil ? host : nil
+        let serverName = isIPAddress(host) ? nil : host
         try await channel.eventLoop.submit {
             let ssl = try NIOSSLClientHandler(context: context, serverHostname: serverName)
             try channel.pipeline.syncOperations.addHandler(ssl)
             try channel.pipeline.syncOperations.addHandler(HandshakeWatcher(done: done))
         }.get()
+        // On timeout the channel is closed, which fails the handshake.
         let deadline = channel.eventLoop.scheduleTask(in: .milliseconds(max(1, timeout.milliseconds))) {
-            done.fail(ChannelError.connectTimeout(.milliseconds(max(1, timeout.milliseconds))))
+            channel.close(promise: nil)
         }
-        try await done.futureResult.get()
+        do {
+            try await done.futureResult.get()
+        } catch {
+            deadline.cancel()
+            throw CollectError(.network, "TLS handshake failed: \(error)", context: "\(host):\(port)")
+        }
         deadline.cancel()
         connection.tls = ProbeReport.seconds(handshakeStart.duration(to: clock.now))
         if let certificate = try await channel.nioSSL_peerCertificate().get() {
             connection.certificateExpiry = Double(certificate.notValidAfter)
         }
         return connection
+    }
+
+    static func isIPAddress(_ host: String) -> Bool {
+        var v4 = in_addr()
+        var v6 = in6_addr()
+        return inet_pton(AF_INET, host, &v4) == 1 || inet_pton(AF_INET6, host, &v6) == 1
     }
 
     // MARK: TCP
@@ -263,22 +277,34 @@ struct Probers: Sendable {
 private final class HandshakeWatcher: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = NIOAny
     let done: EventLoopPromise<Void>
+    /// The promise is completed once only (all calls run on the channel's event loop).
+    private var completed = false
 
     init(done: EventLoopPromise<Void>) { self.done = done }
 
+    private func complete(_ error: (any Error)?) {
+        guard !completed else { return }
+        completed = true
+        if let error { done.fail(error) } else { done.succeed(()) }
+    }
+
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if let event = event as? TLSUserEvent, case .handshakeCompleted = event { done.succeed(()) }
+        if let event = event as? TLSUserEvent, case .handshakeCompleted = event { complete(nil) }
         context.fireUserInboundEventTriggered(event)
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        done.fail(error)
+        complete(error)
         context.close(promise: nil)
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        done.fail(ChannelError.ioOnClosedChannel)
+        complete(ChannelError.ioOnClosedChannel)
         context.fireChannelInactive()
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        complete(ChannelError.ioOnClosedChannel)
     }
 }
 

@@ -63,16 +63,18 @@ public struct FileDiscovery: Sendable {
                 specs = try YAMLDecoder().decode([TargetGroupSpec].self, from: Data(bytes))
             }
         } catch {
-            throw CollectError(.invalidSpec, "invalid file_sd file (expected a list of {targets, labels}): \(error)", context: path)
+            throw CollectError(.badInput, "invalid file_sd file (expected a list of {targets, labels}): \(error)", context: path)
         }
-        return try specs.enumerated().map { index, spec throws(CollectError) in
+        var groups: [TargetGroup] = []
+        for (index, spec) in specs.enumerated() {
             for name in spec.labels.keys where !Labels.isValidLabelName(name) {
-                throw CollectError(.invalidSpec, "invalid label name '\(name)' in group \(index)", context: path)
+                throw CollectError(.badInput, "invalid label name '\(name)' in group \(index)", context: path)
             }
             var group = TargetGroup(source: "\(path):\(index)", spec: spec)
             group.labels["__meta_filepath"] = path
-            return group
+            groups.append(group)
         }
+        return groups
     }
 
     /// The paths a pattern names: itself, or the matches of a `*` / `?` glob, sorted.

@@ -140,7 +140,7 @@ enum Kubeconfig {
     {
         let file: File
         do { file = try YAMLDecoder().decode(File.self, from: text) } catch {
-            throw CollectError(.invalidSpec, "invalid kubeconfig: \(error)", context: path)
+            throw CollectError(.badInput, "invalid kubeconfig: \(error)", context: path)
         }
         guard let contextName = file.currentContext ?? file.contexts.first?.name,
             let context = file.contexts.first(where: { $0.name == contextName })?.context
@@ -150,7 +150,7 @@ enum Kubeconfig {
         }
         let user = file.users?.first { $0.name == context.user }?.user
         let directory = (path as NSString).deletingLastPathComponent
-        func file(_ name: String?, data: String?) throws(CollectError) -> [UInt8]? {
+        func contents(_ name: String?, data: String?) throws(CollectError) -> [UInt8]? {
             if let data {
                 guard let decoded = Data(base64Encoded: data) else {
                     throw CollectError(.invalidSpec, "invalid base64 in the kubeconfig", context: path)
@@ -168,9 +168,9 @@ enum Kubeconfig {
         }
         return KubernetesCredentials(
             server: cluster.server, bearerToken: token,
-            caPEM: try file(cluster.certificateAuthority, data: cluster.certificateAuthorityData),
-            clientCertificatePEM: try file(user?.clientCertificate, data: user?.clientCertificateData),
-            clientKeyPEM: try file(user?.clientKey, data: user?.clientKeyData),
+            caPEM: try contents(cluster.certificateAuthority, data: cluster.certificateAuthorityData),
+            clientCertificatePEM: try contents(user?.clientCertificate, data: user?.clientCertificateData),
+            clientKeyPEM: try contents(user?.clientKey, data: user?.clientKeyData),
             insecureSkipVerify: cluster.insecureSkipTLSVerify ?? false)
     }
 }
@@ -453,7 +453,7 @@ struct KubernetesAPI: Sendable {
 
     func shutdown() async { try? await client.shutdown() }
 
-    func list<Item: Decodable>(_ resource: String, namespaces: [String], as: Item.Type) async throws -> [Item] {
+    func list<Item: Decodable>(_ resource: String, namespaces: [String], as type: Item.Type) async throws -> [Item] {
         let paths = namespaces.isEmpty ? ["/api/v1/\(resource)"] : namespaces.map { "/api/v1/namespaces/\($0)/\(resource)" }
         var items: [Item] = []
         var headers = [("Accept", "application/json")]
@@ -462,12 +462,12 @@ struct KubernetesAPI: Sendable {
         for path in paths {
             let response = try await fetch.get(credentials.server + path, headers: headers, timeout: .seconds(30), limit: Self.bodyLimit)
             guard response.status == 200 else {
-                throw CollectError(.invalidSpec, "the API server answered \(response.status) for \(path)", context: credentials.server)
+                throw CollectError(.network, "the API server answered \(response.status) for \(path)", context: credentials.server)
             }
             do {
                 items += try JSONDecoder().decode(KubernetesObjects.List<Item>.self, from: Data(response.body)).items
             } catch {
-                throw CollectError(.invalidSpec, "cannot decode the API server's \(resource) list: \(error)", context: path)
+                throw CollectError(.badInput, "cannot decode the API server's \(resource) list: \(error)", context: path)
             }
         }
         return items

@@ -86,19 +86,16 @@ extension CollectorService {
         liveEvents.withLock { $0 = continuation }
         defer { liveEvents.withLock { $0 = nil } }
         if shouldStop { return }
-        let state = self.state
-        let metrics = self.metrics
-        let logger = self.logger
         await withTaskGroup(of: Void.self) { group in
-            group.addTask {
+            group.addTask { [self] in
                 do {
                     try await cancelWhenGracefulShutdown {
                         try await live.run { batch in
-                            state.withLock { $0.receivedSamples += batch.samples.count }
-                            metrics.received.increment(by: batch.samples.count)
+                            self.state.withLock { $0.receivedSamples += batch.samples.count }
+                            self.metrics.received.increment(by: batch.samples.count)
                             if case .dropped = continuation.yield(.batch(batch)) {
-                                state.withLock { $0.dropped += batch.samples.count }
-                                metrics.dropped.increment(by: batch.samples.count)
+                                self.state.withLock { $0.dropped += batch.samples.count }
+                                self.metrics.dropped.increment(by: batch.samples.count)
                                 return false
                             }
                             return true
@@ -107,14 +104,15 @@ extension CollectorService {
                 } catch is CancellationError {
                 } catch {
                     if !Task.isCancelled {
-                        state.withLock { $0.errors += 1 }
+                        self.state.withLock { $0.errors += 1 }
                         metrics.errors.increment()
                         logger.error("collector source failed: \(error)")
                     }
                 }
                 continuation.finish()
             }
-            for await event in events {
+            var iterator = events.makeAsyncIterator()
+            while let event = await iterator.next() {
                 guard case .batch(let batch) = event else { break }
                 state.withLock {
                     $0.batches += 1
@@ -127,7 +125,7 @@ extension CollectorService {
             }
             group.cancelAll()
             // What the source emitted before it saw the cancellation is still published.
-            for await event in events {
+            while let event = await iterator.next() {
                 guard case .batch(let batch) = event, !batch.samples.isEmpty else { continue }
                 await publish(batch.samples, time: batch.time, batcher: batcher, inFlight: &inFlight)
             }
