@@ -174,7 +174,8 @@ let package = Package(
             name: "SeismoCollectTests",
             dependencies: [
                 "SeismoCollect", "SeismoTesting", .product(name: "AsyncHTTPClient", package: "async-http-client"),
-            ]
+            ],
+            exclude: ["Scrape/Fixtures"]
         ),
         .testTarget(
             name: "SeismoRuntimeTests",
