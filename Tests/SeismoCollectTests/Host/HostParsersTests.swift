@@ -13,7 +13,7 @@ struct HostParsersTests {
     typealias Point = HostParsers.Point
 
     static func find(_ points: [Point], _ name: String, _ labels: [String: String] = [:]) -> Double? {
-        points.first { $0.name == name && labels.allSatisfy { key, value in $0.labels[key] == value } }?.value
+        points.first { point in point.name == name && labels.allSatisfy { key, value in point.labels[key] == value } }?.value
     }
 
     @Test("/proc/stat: per-CPU seconds by mode (ticks / 100), guest, context switches, boot time, procs")
@@ -172,7 +172,7 @@ struct HostParsersTests {
 struct HostSourceInteropTests {
     @Test(
         "on this machine, the host collector agrees with node-exporter on CPUs, memory size, boot time, devices and /",
-        .enabled(if: FileManager.default.isExecutableFile(atPath: ExporterInteropTests.nodeExporter)))
+        .enabled(if: FileManager.default.isExecutableFile(atPath: nodeExporterPath)))
     func matchesNodeExporter() async throws {
         let (exporter, port) = try await ExporterInteropTests.startNodeExporter()
         defer { exporter.signal(SIGTERM) }
@@ -184,7 +184,7 @@ struct HostSourceInteropTests {
         #expect(problems.isEmpty, "\(problems)")
 
         func theirValue(_ name: String, _ labels: [String: String] = [:]) -> Double? {
-            theirs.first { $0.labels.name == name && labels.allSatisfy { k, v in $0.labels[k] == v } }?.value
+            theirs.first { sample in sample.labels.name == name && labels.allSatisfy { k, v in sample.labels[k] == v } }?.value
         }
         #expect(HostParsersTests.find(ours, "node_memory_MemTotal_bytes") == theirValue("node_memory_MemTotal_bytes"))
         #expect(HostParsersTests.find(ours, "node_boot_time_seconds") == theirValue("node_boot_time_seconds"))

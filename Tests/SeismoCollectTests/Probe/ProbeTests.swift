@@ -26,7 +26,7 @@ struct ProbeReportTests {
         let target = ProbeTargetSpec(module: .http, target: "https://x/", labels: ["team": "web"])
         let samples = ProbeReport.samples(job: "probes", target: target, round: round, time: Self.t0)
         func value(_ name: String, _ extra: [String: String] = [:]) -> Double? {
-            samples.first { $0.labels.name == name && extra.allSatisfy { k, v in $0.labels[k] == v } }?.value
+            samples.first { sample in sample.labels.name == name && extra.allSatisfy { k, v in sample.labels[k] == v } }?.value
         }
         #expect(value("probe_success") == 1)
         #expect(value("probe_duration_seconds") == 0.04)

@@ -9,11 +9,15 @@ import Testing
 
 @testable import SeismoCollect
 
+/// Debian's exporters (make deps installs them).
+let nodeExporterPath = "/usr/bin/prometheus-node-exporter"
+let blackboxExporterPath = "/usr/bin/prometheus-blackbox-exporter"
+
 /// The scrape collector against Debian's real exporters, started on free loopback ports.
 @Suite("Scrape interop with node-exporter and blackbox-exporter", .serialized)
 struct ExporterInteropTests {
-    static let nodeExporter = "/usr/bin/prometheus-node-exporter"
-    static let blackboxExporter = "/usr/bin/prometheus-blackbox-exporter"
+    static let nodeExporter = nodeExporterPath
+    static let blackboxExporter = blackboxExporterPath
 
     /// Starts node-exporter on a free port; nil when the binary is missing.
     static func startNodeExporter() async throws -> (BackgroundProcess, Int) {
@@ -65,7 +69,7 @@ struct ExporterInteropTests {
 
     @Test(
         "every sample node-exporter exposes arrives on the topic with curl's labels (plus job and instance) and values",
-        .enabled(if: FileManager.default.isExecutableFile(atPath: nodeExporter)))
+        .enabled(if: FileManager.default.isExecutableFile(atPath: nodeExporterPath)))
     func nodeExporterSamples() async throws {
         let (exporter, port) = try await Self.startNodeExporter()
         defer { exporter.signal(SIGTERM) }
@@ -123,7 +127,7 @@ struct ExporterInteropTests {
 
     @Test(
         "blackbox-exporter probes through the relabeled __param_target; probe_success arrives per target",
-        .enabled(if: FileManager.default.isExecutableFile(atPath: blackboxExporter) && FileManager.default.isExecutableFile(atPath: nodeExporter)))
+        .enabled(if: FileManager.default.isExecutableFile(atPath: blackboxExporterPath) && FileManager.default.isExecutableFile(atPath: nodeExporterPath)))
     func blackboxExporter() async throws {
         let (exporter, nodePort) = try await Self.startNodeExporter()
         defer { exporter.signal(SIGTERM) }

@@ -70,7 +70,7 @@ struct ScrapeLoopStateTests {
         var state = try Self.state()
         _ = state.process(Self.parsed("a 1\n"), time: Self.t0, duration: .zero)
         let end = state.end(at: Self.t0 + .seconds(1))
-        #expect(end.allSatisfy(\.isStale))
+        #expect(end.allSatisfy { $0.isStale })
         #expect(Set(end.compactMap(\.labels.name)) == Set(["a"] + ScrapeLoopState.reportNames))
     }
 
