@@ -43,6 +43,15 @@ public struct TargetGroupSpec: Sendable, Hashable, Codable {
         self.targets = targets
         self.labels = labels
     }
+
+    enum CodingKeys: String, CodingKey { case targets, labels }
+
+    /// As in a `file_sd` file: `labels` may be absent.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        targets = try container.decode([String].self, forKey: .targets)
+        labels = try container.decodeIfPresent([String: String].self, forKey: .labels) ?? [:]
+    }
 }
 
 /// Target groups read from JSON or YAML files, re-read when a file changes.
