@@ -104,7 +104,7 @@ public enum HostParsers {
 
     /// `/proc/diskstats`: `node_disk_*` per device (sectors are 512 bytes, times in ms).
     public static func diskstats(_ text: String) -> [Point] {
-        // Field index (after major, minor, name) → (metric, scale).
+        // Field index (after major, minor, name) → (metric, scale); 0.001 is ms → s (divided, to stay exact).
         let columns: [(Int, String, Double)] = [
             (0, "node_disk_reads_completed_total", 1), (1, "node_disk_reads_merged_total", 1),
             (2, "node_disk_read_bytes_total", 512), (3, "node_disk_read_time_seconds_total", 0.001),
@@ -123,7 +123,9 @@ public enum HostParsers {
             let device = String(f[2])
             if isIgnoredDisk(device) { continue }
             for (index, name, scale) in columns where index + 3 < f.count {
-                if let value = Double(f[index + 3]) { out.append(Point(name, ["device": device], value * scale)) }
+                if let value = Double(f[index + 3]) {
+                    out.append(Point(name, ["device": device], scale == 0.001 ? value / 1000 : value * scale))
+                }
             }
         }
         return out

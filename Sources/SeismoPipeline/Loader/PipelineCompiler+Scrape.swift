@@ -147,8 +147,12 @@ extension PipelineCompiler {
         guard let r = reader.mapping(node, location, allowed: Self.relabelKeys) else { return nil }
         let before = reader.issues.count
         var rule = RelabelRule()
-        if let name = reader.choice(r, "action", RelabelRule.Action.allCases.map(\.rawValue)) {
-            rule.action = RelabelRule.Action(rawValue: name) ?? .replace
+        if r.contains("action") {
+            // An unknown action is reported once; the rest of the rule is not checked against a guess.
+            guard let name = reader.choice(r, "action", RelabelRule.Action.allCases.map(\.rawValue)),
+                let action = RelabelRule.Action(rawValue: name)
+            else { return nil }
+            rule.action = action
         }
         for (label, at) in reader.strings(r, "source_labels") ?? [] {
             if Labels.isValidLabelName(label) { rule.sourceLabels.append(label) } else {

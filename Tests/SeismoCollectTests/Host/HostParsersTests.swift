@@ -53,9 +53,9 @@ struct HostParsersTests {
             garbage line
             """
         let points = HostParsers.meminfo(text)
-        #expect(Self.find(points, "node_memory_MemTotal_bytes") == 16_303_412 * 1024)
-        #expect(Self.find(points, "node_memory_MemAvailable_bytes") == 9_876_543 * 1024)
-        #expect(Self.find(points, "node_memory_Active_anon_bytes") == 123_456 * 1024)
+        #expect(Self.find(points, "node_memory_MemTotal_bytes") == Double(16_303_412 * 1024))
+        #expect(Self.find(points, "node_memory_MemAvailable_bytes") == Double(9_876_543 * 1024))
+        #expect(Self.find(points, "node_memory_Active_anon_bytes") == Double(123_456 * 1024))
         #expect(Self.find(points, "node_memory_HugePages_Total") == 0)
         #expect(points.count == 4)
     }
@@ -75,13 +75,13 @@ struct HostParsersTests {
                8       0 sda 1 2 3 4 5 6 7 8 9 10 11
             """
         let points = HostParsers.diskstats(text)
-        #expect(Set(points.map { $0.labels["device"]! }) == ["nvme0n1"])
-        #expect(Self.find(points, "node_disk_reads_completed_total") == 1000)
-        #expect(Self.find(points, "node_disk_read_bytes_total") == 20000 * 512)
-        #expect(Self.find(points, "node_disk_written_bytes_total") == 40000 * 512)
-        #expect(Self.find(points, "node_disk_read_time_seconds_total") == 0.3)
-        #expect(Self.find(points, "node_disk_io_time_seconds_total") == 0.7)
-        #expect(Self.find(points, "node_disk_flush_requests_total") == 30)
+        #expect(Set(points.map { $0.labels["device"]! }) == ["nvme0n1", "sda"])
+        #expect(Self.find(points, "node_disk_reads_completed_total", ["device": "nvme0n1"]) == 1000)
+        #expect(Self.find(points, "node_disk_read_bytes_total", ["device": "nvme0n1"]) == Double(20000 * 512))
+        #expect(Self.find(points, "node_disk_written_bytes_total", ["device": "nvme0n1"]) == Double(40000 * 512))
+        #expect(Self.find(points, "node_disk_read_time_seconds_total", ["device": "nvme0n1"]) == 0.3)
+        #expect(Self.find(points, "node_disk_io_time_seconds_total", ["device": "nvme0n1"]) == 0.7)
+        #expect(Self.find(points, "node_disk_flush_requests_total", ["device": "nvme0n1"]) == 30)
         #expect(HostParsers.isIgnoredDisk("sda1") && !HostParsers.isIgnoredDisk("sda"))
     }
 
