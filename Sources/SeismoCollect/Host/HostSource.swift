@@ -11,8 +11,7 @@ import SeismoPipeline
 public struct HostSource: LiveCollectorSource {
     public let name: String
     public let spec: HostSpec
-    private let sleep: @Sendable (Duration) async throws -> Void
-    private let monotonic: @Sendable () -> Duration
+    private let rounds: RoundClock
     private let logger: Logger
     /// Most cgroups read per round (a bound on a huge container host).
     public static let maxCgroups = 4096
@@ -20,9 +19,7 @@ public struct HostSource: LiveCollectorSource {
     public init(name: String, spec: HostSpec, clock: some Clock<Duration> = ContinuousClock(), logger: Logger) {
         self.name = name
         self.spec = spec
-        let origin = clock.now
-        sleep = { try await clock.sleep(for: $0) }
-        monotonic = { origin.duration(to: clock.now) }
+        rounds = RoundClock(clock)
         self.logger = logger
     }
 
@@ -30,7 +27,7 @@ public struct HostSource: LiveCollectorSource {
         var previous: Set<Labels> = []
         var reported: Set<String> = []
         while !Task.isCancelled {
-            let started = monotonic()
+            let started = rounds.elapsed()
             let time = Timestamp.now
             var problems: [String] = []
             let points = collect(problems: &problems)
@@ -44,8 +41,7 @@ public struct HostSource: LiveCollectorSource {
             for gone in previous where !current.contains(gone) { samples.append(.staleMarker(labels: gone, timestamp: time)) }
             previous = current
             _ = emit(SourceBatch(time: time, samples: samples))
-            let elapsed = monotonic() - started
-            if elapsed < spec.interval { try await sleep(spec.interval - elapsed) }
+            try await rounds.waitForNextRound(started: started, interval: spec.interval)
         }
     }
 

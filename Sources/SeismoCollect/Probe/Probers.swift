@@ -313,16 +313,13 @@ private final class HandshakeWatcher: ChannelInboundHandler, RemovableChannelHan
 public struct ProbeSource: LiveCollectorSource {
     public let name: String
     public let spec: ProbeSpec
-    private let sleep: @Sendable (Duration) async throws -> Void
-    private let monotonic: @Sendable () -> Duration
+    private let rounds: RoundClock
     private let logger: Logging.Logger
 
     public init(name: String, spec: ProbeSpec, clock: some Clock<Duration> = ContinuousClock(), logger: Logging.Logger) {
         self.name = name
         self.spec = spec
-        let origin = clock.now
-        sleep = { try await clock.sleep(for: $0) }
-        monotonic = { origin.duration(to: clock.now) }
+        rounds = RoundClock(clock)
         self.logger = logger
     }
 
@@ -365,7 +362,7 @@ public struct ProbeSource: LiveCollectorSource {
     private func loop(_ probers: Probers, emit: @escaping @Sendable (SourceBatch) -> Bool) async throws {
         var lastError: [Int: String] = [:]
         while !Task.isCancelled {
-            let started = monotonic()
+            let started = rounds.elapsed()
             let time = Timestamp.now
             let results = await round(probers)
             if Task.isCancelled { return }
@@ -375,8 +372,7 @@ public struct ProbeSource: LiveCollectorSource {
                 lastError[index] = error
                 _ = emit(SourceBatch(time: time, samples: ProbeReport.samples(job: name, target: target, round: round, time: time)))
             }
-            let elapsed = monotonic() - started
-            if elapsed < spec.interval { try await sleep(spec.interval - elapsed) }
+            try await rounds.waitForNextRound(started: started, interval: spec.interval)
         }
     }
 }

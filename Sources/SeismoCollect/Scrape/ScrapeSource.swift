@@ -17,8 +17,7 @@ public struct ScrapeSource: LiveCollectorSource {
     public let spec: ScrapeSpec
     private let relabeler: Relabeler
     private let metricRelabeler: Relabeler
-    private let sleep: @Sendable (Duration) async throws -> Void
-    private let monotonic: @Sendable () -> Duration
+    private let rounds: RoundClock
     private let logger: Logger
 
     /// Throws `.invalidSpec` for a relabel regex that does not compile.
@@ -27,9 +26,7 @@ public struct ScrapeSource: LiveCollectorSource {
         self.spec = spec
         relabeler = try Relabeler(spec.relabelConfigs)
         metricRelabeler = try Relabeler(spec.metricRelabelConfigs)
-        let origin = clock.now
-        sleep = { try await clock.sleep(for: $0) }
-        monotonic = { origin.duration(to: clock.now) }
+        rounds = RoundClock(clock)
         self.logger = logger
     }
 
@@ -62,7 +59,7 @@ public struct ScrapeSource: LiveCollectorSource {
         var loops: [ScrapeTarget: ScrapeLoopState] = [:]
         var lastFailure: [ScrapeTarget: String] = [:]
         while !Task.isCancelled {
-            let started = monotonic()
+            let started = rounds.elapsed()
             let groups = await discovery.refresh(now: started, fetch: fetch)
             let built = TargetBuilder.build(groups, spec: spec, relabeler: relabeler)
             for problem in built.invalid.prefix(5) { logger.warning("skipped a target: \(problem)") }
@@ -105,15 +102,14 @@ public struct ScrapeSource: LiveCollectorSource {
                 }
                 _ = emit(SourceBatch(time: time, samples: report.samples))
             }
-            let elapsed = monotonic() - started
-            if elapsed < spec.interval { try await sleep(spec.interval - elapsed) }
+            try await rounds.waitForNextRound(started: started, interval: spec.interval)
         }
     }
 
     /// One scrape: its outcome, start time and duration.
     private func scrape(_ target: ScrapeTarget, _ fetch: HTTPFetch) async -> (ScrapeTarget, ScrapeOutcome, Timestamp, Duration) {
         let time = Timestamp.now
-        let started = monotonic()
+        let started = rounds.elapsed()
         let headers = [
             ("Accept", Self.accept), ("User-Agent", "seismo-scrape"),
             ("X-Prometheus-Scrape-Timeout-Seconds", String(Double(spec.timeout.milliseconds) / 1000)),
@@ -130,7 +126,7 @@ public struct ScrapeSource: LiveCollectorSource {
         } catch {
             outcome = .failed(error.description)
         }
-        return (target, outcome, time, monotonic() - started)
+        return (target, outcome, time, rounds.elapsed() - started)
     }
 }
 

@@ -14,6 +14,25 @@ public protocol LiveCollectorSource: Sendable {
     func run(emit: @escaping @Sendable (SourceBatch) -> Bool) async throws
 }
 
+/// The clock a live source paces its rounds with: time since it was made, and sleeping
+/// out the rest of a round.
+struct RoundClock: Sendable {
+    private let sleep: @Sendable (Duration) async throws -> Void
+    let elapsed: @Sendable () -> Duration
+
+    init(_ clock: some Clock<Duration>) {
+        let origin = clock.now
+        sleep = { try await clock.sleep(for: $0) }
+        elapsed = { origin.duration(to: clock.now) }
+    }
+
+    /// Sleeps until `interval` after `started` (at once when the round took longer).
+    func waitForNextRound(started: Duration, interval: Duration) async throws {
+        let spent = elapsed() - started
+        if spent < interval { try await sleep(interval - spent) }
+    }
+}
+
 /// What a live source sends the publish loop.
 enum LiveEvent: Sendable {
     case batch(SourceBatch)
