@@ -22,6 +22,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
     ],
     targets: [
         // Signal value types, label hashing, durations and times.
@@ -93,9 +96,16 @@ let package = Package(
             dependencies: [
                 "SeismoCore", "SeismoWire", "SeismoKafka", "SeismoPipeline",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Yams", package: "Yams"),
             ]
         ),
         // HTTP: health, readiness and Seismo's own /metrics (the Prometheus API in a later issue).
@@ -186,7 +196,13 @@ let package = Package(
             ]
         ),
         .testTarget(name: "SeismoStreamTests", dependencies: ["SeismoStream"]),
-        .testTarget(name: "SeismoCollectTests", dependencies: ["SeismoCollect", "SeismoTesting"]),
+        .testTarget(
+            name: "SeismoCollectTests",
+            dependencies: [
+                "SeismoCollect", "SeismoTesting", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
+            exclude: ["Scrape/Fixtures"]
+        ),
         .testTarget(
             name: "SeismoRuntimeTests",
             dependencies: ["SeismoRuntime", "SeismoStore", "SeismoWire", "SeismoTesting", "SeismoDetect", "SeismoPipeline", "SeismoStream"]

@@ -30,6 +30,12 @@ enum WireBenchmarks {
             blackHole(result.samples.count)
         }
         report("parse exposition text, 1000 samples (\(text.count) B)", parse, target: 1_000_000)
+        let openMetrics = text + Array("# EOF\n".utf8)
+        let parseOpenMetrics = measure(samplesPerRun: 1000) {
+            let result = ExpositionParser.parse(openMetrics, defaultTimestamp: Timestamp(milliseconds: 0), format: .openMetrics)
+            blackHole(result.samples.count)
+        }
+        report("parse OpenMetrics text, 1000 samples", parseOpenMetrics, target: 1_000_000)
     }
 
     /// Samples per second of `body`, which handles `samplesPerRun` samples: the best of

@@ -16,6 +16,10 @@ public struct CollectError: Error, Sendable, Hashable, CustomStringConvertible {
         case overloaded
         /// A pushed request could not be decoded or is invalid; retrying will not help.
         case badRequest
+        /// A network exchange (discovery, probe) failed or was refused.
+        case network
+        /// A response or discovery file could not be parsed.
+        case badInput
     }
 
     public var code: Code

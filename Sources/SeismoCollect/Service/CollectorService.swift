@@ -51,10 +51,13 @@ public final class CollectorService: Service, Sendable {
     private let open: @Sendable () throws -> OpenedSource
     private let producer: KafkaProducer
     private let makePacer: @Sendable () -> any Pacer
-    private let options: Options
-    private let logger: Logger
-    private let state = Mutex(CollectorStatistics())
+    let options: Options
+    let logger: Logger
+    let state = Mutex(CollectorStatistics())
     private let stopping = Atomic<Bool>(false)
+    /// The events of a running live source (batches, and the stop request).
+    let liveEvents = Mutex<AsyncStream<LiveEvent>.Continuation?>(nil)
+    let metrics: CollectorMetrics
 
     /// The service for `spec`, publishing to `topic` (its partition count and key labels)
     /// through `producer`, paced by `clock`.
@@ -99,6 +102,8 @@ public final class CollectorService: Service, Sendable {
                 }
                 return OpenedSource(source: source, parseIssues: source.issues.count)
             }
+        case .prometheusScrape, .host, .probe:
+            return live(spec: spec, topic: topic, producer: producer, clock: clock, logger: logger, options: options)
         case .remoteWrite, .otlp, .lokiPush, .logs:
             preconditionFailure("a \(spec.kind.typeName) collector runs as its own service: use Collectors.service")
         }
@@ -115,7 +120,7 @@ public final class CollectorService: Service, Sendable {
         ) { OpenedSource(source: source) }
     }
 
-    private init(
+    init(
         name: String, topic: TopicSpec, speed: Double, producer: KafkaProducer, clock: some Clock<Duration>,
         logger: Logger, options: Options, open: @escaping @Sendable () throws -> OpenedSource
     ) {
@@ -127,13 +132,17 @@ public final class CollectorService: Service, Sendable {
         self.options = options
         self.logger = logger
         self.open = open
+        self.metrics = CollectorMetrics(collector: name)
     }
 
     /// A snapshot of the counters.
     public var statistics: CollectorStatistics { state.withLock { $0 } }
 
     /// Asks the run to stop after the batch in hand; it still waits for records in flight.
-    public func stop() { stopping.store(true, ordering: .releasing) }
+    public func stop() {
+        stopping.store(true, ordering: .releasing)
+        liveEvents.withLock { _ = $0?.yield(.stop) }
+    }
 
     /// Publishes until the source ends, graceful shutdown or cancellation. Throws
     /// `CollectError` when the source cannot be opened or its end hook (ground truth) fails.
@@ -143,6 +152,7 @@ public final class CollectorService: Service, Sendable {
             opened = try open()
         } catch {
             state.withLock { $0.errors += 1 }
+            metrics.errors.increment()
             logger.error("cannot start the collector: \(error)")
             throw error
         }
@@ -154,7 +164,11 @@ public final class CollectorService: Service, Sendable {
         var inFlight = InFlight()
 
         await withGracefulShutdownHandler {
-            await pump(&source, batcher: batcher, inFlight: &inFlight)
+            if let live = opened.live {
+                await pumpLive(live, batcher: batcher, inFlight: &inFlight)
+            } else {
+                await pump(&source, batcher: batcher, inFlight: &inFlight)
+            }
             await drain(&inFlight)
         } onGracefulShutdown: { [weak self] in
             self?.stop()
@@ -170,7 +184,7 @@ public final class CollectorService: Service, Sendable {
             ])
     }
 
-    private var shouldStop: Bool { stopping.load(ordering: .acquiring) || Task.isCancelled }
+    var shouldStop: Bool { stopping.load(ordering: .acquiring) || Task.isCancelled }
 
     /// Reads, paces and hands batches to the publisher.
     private func pump(_ source: inout any CollectorSource, batcher: SignalBatcher, inFlight: inout InFlight) async {
@@ -224,11 +238,13 @@ public final class CollectorService: Service, Sendable {
 struct OpenedSource: Sendable {
     var source: any CollectorSource
     var parseIssues = 0
+    /// A source that runs by itself (scrapes, probes) instead of `source`.
+    var live: (any LiveCollectorSource)? = nil
     var finish: @Sendable (_ lastEventTime: Int64?) throws -> Void = { _ in }
 }
 
 /// Records sent and awaiting acknowledgement, oldest first.
-private struct InFlight {
+struct InFlight {
     struct Sent {
         var record: ProducerRecord
         var samples: Int
@@ -242,7 +258,7 @@ private struct InFlight {
 extension CollectorService {
     /// Encodes and sends `samples`; first waits for the oldest send when
     /// `maxInFlight` are outstanding.
-    private func publish(_ samples: [Sample], time: Timestamp, batcher: SignalBatcher, inFlight: inout InFlight) async {
+    func publish(_ samples: [Sample], time: Timestamp, batcher: SignalBatcher, inFlight: inout InFlight) async {
         while inFlight.sends.count >= options.maxInFlight {
             await settle(inFlight.sends.removeFirst())
         }
@@ -281,6 +297,7 @@ extension CollectorService {
                 }
                 logger.warning("cannot enqueue a record: \(error)")
                 state.withLock { $0.errors += 1 }
+                metrics.errors.increment()
                 item.delivery = nil
                 return item
             }
@@ -294,7 +311,11 @@ extension CollectorService {
                 let error: KafkaError?
                 if let delivery = item.delivery {
                     error = await delivery.reports().first?.error
-                    if let error { state.withLock { $0.errors += 1 }; logger.warning("record not delivered: \(error)") }
+                    if let error {
+                        state.withLock { $0.errors += 1 }
+                        metrics.errors.increment()
+                        logger.warning("record not delivered: \(error)")
+                    }
                 } else {
                     error = KafkaError(.other, "not enqueued")
                 }
@@ -303,12 +324,14 @@ extension CollectorService {
                         $0.publishedSamples += item.samples
                         $0.records += 1
                     }
+                    metrics.published.increment(by: item.samples)
                     break
                 }
                 let permanent: Set<KafkaError.Code> = [.closed, .fatal, .messageTooLarge, .configuration]
                 if item.attempt >= options.maxAttempts || permanent.contains(error.code) || Task.isCancelled {
                     logger.error("dropping \(item.samples) sample(s) after \(item.attempt) attempt(s): \(error)")
                     state.withLock { $0.dropped += item.samples }
+                    metrics.dropped.increment(by: item.samples)
                     break
                 }
                 try? await Task.sleep(for: .milliseconds(50 << min(item.attempt, 6)))

@@ -2,6 +2,8 @@ import SeismoCore
 
 /// What a collector has done so far: a snapshot, readable while it runs.
 public struct CollectorStatistics: Sendable, Hashable {
+    /// Samples a live source (scrape, probe, host) produced, before publishing.
+    public var receivedSamples = 0
     /// Samples the broker acknowledged.
     public var publishedSamples = 0
     /// Records the broker acknowledged.

@@ -236,11 +236,13 @@ struct PipelineCompiler {
             switch type {
             case "synthetic": Self.collectorCommonKeys + Self.syntheticKeys
             case "file": Self.collectorCommonKeys + Self.fileKeys
+            case "prometheus_scrape", "host", "probe": Self.collectorCommonKeys + Self.scrapeFamilyKeys[type!]!
             default: Self.receiverCollectorKeys(type).map { Self.collectorCommonKeys + $0 }
             }
         guard let m = reader.mapping(node, location, allowed: allowed) else { return nil }
         let name = reader.name(m, valid: NameRules.isComponentName, rule: "letters, digits, _ and -")
-        let kindName = reader.choice(m, "type", ["synthetic", "file"] + Self.receiverCollectorTypes, required: true)
+        let kindName = reader.choice(
+            m, "type", ["synthetic", "file"] + Self.scrapeFamilyTypes + Self.receiverCollectorTypes, required: true)
         var topic = reader.string(m, "topic", required: true)
         if let t = topic {
             if let outputs, t == outputs.anomalyTopic || t == outputs.deadLetterTopic {
@@ -260,6 +262,7 @@ struct PipelineCompiler {
         switch kindName {
         case "synthetic": kind = synthetic(m).map { .synthetic($0) }
         case "file": kind = file(m).map { .file($0) }
+        case "prometheus_scrape", "host", "probe": kind = scrapeFamily(kindName!, m, name: name)
         case let other?: kind = receiverCollector(other, m)
         default: kind = nil
         }

@@ -11,6 +11,9 @@ public struct CollectorSpec: Sendable, Hashable {
     public enum Kind: Sendable, Hashable {
         case synthetic(SyntheticSpec)
         case file(FileReplaySpec)
+        case prometheusScrape(ScrapeSpec)
+        case host(HostSpec)
+        case probe(ProbeSpec)
         case remoteWrite(RemoteWriteSpec)
         case otlp(OTLPSpec)
         case lokiPush(LokiPushSpec)
@@ -21,6 +24,9 @@ public struct CollectorSpec: Sendable, Hashable {
             switch self {
             case .synthetic: "synthetic"
             case .file: "file"
+            case .prometheusScrape: "prometheus_scrape"
+            case .host: "host"
+            case .probe: "probe"
             case .remoteWrite: "remote_write"
             case .otlp: "otlp"
             case .lokiPush: "loki_push"

@@ -12,32 +12,55 @@ import SeismoCore
 /// floats, `NaN`, `+Inf` or `-Inf`; the optional timestamp is integer Unix milliseconds,
 /// and a sample without one gets the caller's default. A bad line becomes a `ParseIssue`
 /// and parsing goes on with the next line. Works on UTF-8 bytes.
+///
+/// With `format: .openMetrics` (OpenMetrics 1.0 text), timestamps are Unix seconds with
+/// an optional fraction, an exemplar after ` # ` (`… 1 # {trace_id="x"} 0.5 1.2`) is
+/// checked for its shape and skipped, and `# EOF` ends the input. Histograms, summaries,
+/// counters and gauges are all plain samples (`_bucket{le}`, `_sum`, `_count`, …).
 public enum ExpositionParser {
+    /// The text formats.
+    public enum Format: Sendable, Hashable {
+        /// Prometheus text format 0.0.4: integer millisecond timestamps.
+        case prometheusText
+        /// OpenMetrics 1.0 text: second timestamps, exemplars, `# EOF`.
+        case openMetrics
+
+        /// The format a scrape response's `Content-Type` announces (text 0.0.4 otherwise).
+        public init(contentType: String?) {
+            let lowered = contentType?.lowercased() ?? ""
+            self = lowered.hasPrefix("application/openmetrics-text") ? .openMetrics : .prometheusText
+        }
+    }
+
     /// Parses `text`.
-    public static func parse(_ text: String, defaultTimestamp: Timestamp, limits: LabelLimits = .default) -> ParseResult {
-        parse(Array(text.utf8), defaultTimestamp: defaultTimestamp, limits: limits)
+    public static func parse(
+        _ text: String, defaultTimestamp: Timestamp, limits: LabelLimits = .default, format: Format = .prometheusText
+    ) -> ParseResult {
+        parse(Array(text.utf8), defaultTimestamp: defaultTimestamp, limits: limits, format: format)
     }
 
     /// Parses UTF-8 `bytes`.
     public static func parse(
-        _ bytes: some Collection<UInt8>, defaultTimestamp: Timestamp, limits: LabelLimits = .default
+        _ bytes: some Collection<UInt8>, defaultTimestamp: Timestamp, limits: LabelLimits = .default,
+        format: Format = .prometheusText
     ) -> ParseResult {
         if let result = bytes.withContiguousStorageIfAvailable({
-            parse(buffer: $0, defaultTimestamp: defaultTimestamp, limits: limits)
+            parse(buffer: $0, defaultTimestamp: defaultTimestamp, limits: limits, format: format)
         }) {
             return result
         }
         return Array(bytes).withUnsafeBufferPointer {
-            parse(buffer: $0, defaultTimestamp: defaultTimestamp, limits: limits)
+            parse(buffer: $0, defaultTimestamp: defaultTimestamp, limits: limits, format: format)
         }
     }
 
-    static func parse(buffer: UnsafeBufferPointer<UInt8>, defaultTimestamp: Timestamp, limits: LabelLimits)
-        -> ParseResult
-    {
+    static func parse(
+        buffer: UnsafeBufferPointer<UInt8>, defaultTimestamp: Timestamp, limits: LabelLimits,
+        format: Format = .prometheusText
+    ) -> ParseResult {
         var result = ParseResult()
         result.samples.reserveCapacity(buffer.count / 48)
-        var line = LineParser(buffer: buffer, limits: limits)
+        var line = LineParser(buffer: buffer, limits: limits, openMetrics: format == .openMetrics)
         var lineNumber = 0
         var start = 0
         while start < buffer.count {
@@ -46,6 +69,8 @@ public enum ExpositionParser {
             do throws(LineError) {
                 if let sample = try line.parse(start..<end, defaultTimestamp: defaultTimestamp) {
                     result.samples.append(sample)
+                } else if line.sawEOF {
+                    break
                 }
             } catch {
                 result.issues.append(ParseIssue(line: lineNumber, message: error.message))
@@ -78,10 +103,15 @@ private struct LineParser {
     /// Reused between lines.
     var pairs: [Label] = []
     var scratch: [UInt8] = []
+    /// OpenMetrics: second timestamps, exemplars, `# EOF`.
+    let openMetrics: Bool
+    /// Set when an OpenMetrics `# EOF` line was read.
+    var sawEOF = false
 
-    init(buffer: UnsafeBufferPointer<UInt8>, limits: LabelLimits) {
+    init(buffer: UnsafeBufferPointer<UInt8>, limits: LabelLimits, openMetrics: Bool = false) {
         self.buffer = buffer
         self.limits = limits
+        self.openMetrics = openMetrics
     }
 
     /// The sample on the line, nil for a blank or comment line.
@@ -90,7 +120,11 @@ private struct LineParser {
         end = line.upperBound
         if end > position, buffer[end - 1] == 0x0D { end -= 1 }  // CRLF
         skipBlanks()
-        guard position < end, buffer[position] != 0x23 else { return nil }  // blank, or `#` comment
+        guard position < end else { return nil }  // blank
+        if buffer[position] == 0x23 {  // `#` comment
+            if openMetrics, end - position == 5, string(position..<end) == "# EOF" { sawEOF = true }
+            return nil
+        }
 
         let nameStart = position
         while position < end, Self.isMetricNameByte(buffer[position], first: position == nameStart) { position += 1 }
@@ -115,17 +149,30 @@ private struct LineParser {
 
         skipBlanks()
         var timestamp = defaultTimestamp
-        if position < end {
+        if position < end, !(openMetrics && buffer[position] == 0x23) {
             let timeStart = position
             while position < end, !isBlank(buffer[position]) { position += 1 }
-            guard let milliseconds = TextNumbers.int64(UnsafeBufferPointer(rebasing: buffer[timeStart..<position]))
-            else {
-                throw LineError(
-                    message: "invalid timestamp \(string(timeStart..<position).debugDescription); expected integer milliseconds")
+            let digits = UnsafeBufferPointer(rebasing: buffer[timeStart..<position])
+            if openMetrics {
+                guard let seconds = TextNumbers.double(digits), seconds.isFinite, abs(seconds) < 9.2e15 else {
+                    throw LineError(
+                        message: "invalid timestamp \(string(timeStart..<position).debugDescription); expected Unix seconds")
+                }
+                timestamp = Timestamp(seconds: seconds)
+            } else {
+                guard let milliseconds = TextNumbers.int64(digits) else {
+                    throw LineError(
+                        message: "invalid timestamp \(string(timeStart..<position).debugDescription); expected integer milliseconds")
+                }
+                timestamp = Timestamp(milliseconds: milliseconds)
             }
-            timestamp = Timestamp(milliseconds: milliseconds)
             skipBlanks()
-            guard position >= end else { throw LineError(message: "unexpected text after the timestamp") }
+        }
+        if position < end {
+            guard openMetrics, buffer[position] == 0x23 else {
+                throw LineError(message: "unexpected text after the timestamp")
+            }
+            try skipExemplar()
         }
 
         return Sample(labels: try makeLabels(), timestamp: timestamp, value: value)
@@ -156,6 +203,35 @@ private struct LineParser {
             }
         }
         return Labels(uncheckedSorted: pairs)
+    }
+
+    /// Checks and skips an OpenMetrics exemplar: `# {labels} value [timestamp]`.
+    private mutating func skipExemplar() throws(LineError) {
+        position += 1  // #
+        skipBlanks()
+        guard position < end, buffer[position] == 0x7B else {
+            throw LineError(message: "expected an exemplar '# {…} value' after the sample")
+        }
+        position += 1
+        let saved = pairs
+        try parseLabels()
+        pairs = saved
+        skipBlanks()
+        let valueStart = position
+        while position < end, !isBlank(buffer[position]) { position += 1 }
+        guard TextNumbers.double(UnsafeBufferPointer(rebasing: buffer[valueStart..<position])) != nil else {
+            throw LineError(message: "invalid exemplar value \(string(valueStart..<position).debugDescription)")
+        }
+        skipBlanks()
+        if position < end {
+            let timeStart = position
+            while position < end, !isBlank(buffer[position]) { position += 1 }
+            guard TextNumbers.double(UnsafeBufferPointer(rebasing: buffer[timeStart..<position])) != nil else {
+                throw LineError(message: "invalid exemplar timestamp \(string(timeStart..<position).debugDescription)")
+            }
+            skipBlanks()
+            guard position >= end else { throw LineError(message: "unexpected text after the exemplar") }
+        }
     }
 
     /// Parses `name="value", …}` after the opening brace.
