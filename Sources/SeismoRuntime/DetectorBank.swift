@@ -174,14 +174,14 @@ struct DetectorBank: Sendable {
     }
 
     /// Every verdict of the last `score` call, anomalous or not (stored as series).
-    private(set) var scored: [ScoredWindow] = []
+    private(set) var scored: [DetectorVerdictRecord] = []
 
     /// Scores `outputs` in order and learns each new window; returns the anomalies.
     mutating func score(_ outputs: [WindowOutput], detectedAt: Timestamp) -> [AnomalyEvent] {
         let all = verdicts(outputs)
         scored = all.compactMap { v in
             v.verdict.map {
-                ScoredWindow(
+                DetectorVerdictRecord(
                     detector: bindings[v.binding].spec.name, group: v.output.group, windowEnd: v.output.windowEnd,
                     verdict: $0)
             }
@@ -248,7 +248,7 @@ struct DetectorBank: Sendable {
 }
 
 /// One detector verdict on one window of one group.
-struct ScoredWindow {
+struct DetectorVerdictRecord {
     var detector: String
     var group: Labels
     var windowEnd: Int64

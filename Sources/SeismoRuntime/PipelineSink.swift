@@ -154,7 +154,7 @@ final class PipelineSink: WindowSink {
     /// data: `seismo_anomaly_score`, `seismo_anomaly_threshold` and, when the detector gives
     /// them, `seismo_expected_value`, `seismo_expected_lower` and `seismo_expected_upper`, each
     /// with the group's labels plus `detector` and `pipeline`.
-    private func appendDetectorSeries(_ window: ScoredWindow, to appender: inout some Appender) {
+    private func appendDetectorSeries(_ window: DetectorVerdictRecord, to appender: inout some Appender) {
         let base = window.group.removing([Labels.metricName, "detector", "pipeline"])
         let values: [(String, Double?)] = [
             ("seismo_anomaly_score", window.verdict.score), ("seismo_anomaly_threshold", window.verdict.threshold),

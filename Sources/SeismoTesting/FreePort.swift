@@ -1,23 +1,6 @@
-import Foundation
-
-#if canImport(Glibc)
-    import Glibc
-#endif
-
-/// A TCP port on 127.0.0.1 that was free a moment ago (bound to port 0, read back, closed),
-/// for servers a test starts that cannot report the port they picked themselves.
+/// A TCP port on 127.0.0.1 that was free a moment ago, or 0 when none could be had
+/// (`Loopback.freePort()` without the error), for servers a test starts that cannot report
+/// the port they picked themselves.
 public func freeLoopbackPort() -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_port = 0
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let bound = withUnsafeMutablePointer(to: &address) { pointer in
-        pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { socketAddress -> Bool in
-            bind(fd, socketAddress, length) == 0 && getsockname(fd, socketAddress, &length) == 0
-        }
-    }
-    return bound ? Int(UInt16(bigEndian: address.sin_port)) : 0
+    (try? Loopback.freePort()) ?? 0
 }

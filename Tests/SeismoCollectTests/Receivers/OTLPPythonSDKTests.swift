@@ -39,7 +39,7 @@ struct OTLPPythonSDKTests {
         try await KafkaFixtures.withCluster(topics: [topic.name: 3]) { cluster in
             let producer = try KafkaProducer(configuration: .init(bootstrapServers: cluster.bootstrapServers))
             let spec = CollectorSpec(name: "otel", topic: topic.name, kind: .otlp(OTLPSpec(listen: ReceiverListen(port: 0))))
-            try await Loopback.withReceiver({ Collectors.service(spec: spec, topic: topic, producer: producer, onListening: $0) }) { port in
+            try await ReceiverHarness.withReceiver({ Collectors.service(spec: spec, topic: topic, producer: producer, onListening: $0) }) { port in
                 let script = Binaries.repositoryRoot.appendingPathComponent("scripts/otlp_client.py").path
                 let run = try await ProcessRunner.run(ProcessRunner.which("python3")!, [script, "http://127.0.0.1:\(port)"], timeout: .seconds(90))
                 #expect(run.status == 0, "\(run.stderr)")

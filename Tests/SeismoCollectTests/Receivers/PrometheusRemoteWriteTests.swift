@@ -41,16 +41,16 @@ struct PrometheusRemoteWriteTests {
             let producer = try KafkaProducer(configuration: .init(bootstrapServers: cluster.bootstrapServers))
             let spec = CollectorSpec(name: "prom", topic: topic.name, kind: .remoteWrite(RemoteWriteSpec(listen: ReceiverListen(port: 0))))
             var receiver: ReceiverService?
-            try await Loopback.withReceiver({ onListening in
+            try await ReceiverHarness.withReceiver({ onListening in
                 let service = Collectors.service(spec: spec, topic: topic, producer: producer, onListening: onListening)
                 receiver = service as? ReceiverService
                 return service
             }) { port in
-                let exporterPort = Loopback.freePort()
+                let exporterPort = try Loopback.freePort()
                 let exporter = try BackgroundProcess(
                     ProcessRunner.which("python3")!, ["-m", "http.server", "\(exporterPort)", "--bind", "127.0.0.1", "--directory", dir.path])
                 defer { exporter.signal(SIGTERM) }
-                let webPort = Loopback.freePort()
+                let webPort = try Loopback.freePort()
                 let config = """
                     global:
                       scrape_interval: 1s

@@ -37,7 +37,7 @@ struct ReceiverServiceTests {
             let producer = try KafkaProducer(configuration: .init(bootstrapServers: cluster.bootstrapServers))
             let spec = CollectorSpec(
                 name: "loki", topic: topic.name, kind: .lokiPush(LokiPushSpec(listen: ReceiverListen(port: 0, maxBodyBytes: 100_000))))
-            try await Loopback.withReceiver({ Collectors.service(spec: spec, topic: topic, producer: producer, onListening: $0) }) { port in
+            try await ReceiverHarness.withReceiver({ Collectors.service(spec: spec, topic: topic, producer: producer, onListening: $0) }) { port in
                 let url = "http://127.0.0.1:\(port)/loki/api/v1/push"
                 let json = "Content-Type: application/json"
                 #expect(try await Self.post(url, file: ok, headers: [json]).status == 204)

@@ -3,25 +3,8 @@ import Logging
 import SeismoCollect
 import ServiceLifecycle
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
-enum Loopback {
-    /// A port that was free a moment ago on 127.0.0.1 (for programs that cannot take port 0).
-    static func freePort() -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
-        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
-
+/// Receivers run for the length of a test.
+enum ReceiverHarness {
     /// Runs `service` (a receiver on port 0) in a service group, calls `body` with its port,
     /// then shuts it down gracefully.
     static func withReceiver<T: Sendable>(
