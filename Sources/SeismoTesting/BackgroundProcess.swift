@@ -51,7 +51,7 @@ public final class BackgroundProcess: @unchecked Sendable {
     public func signal(_ signal: Int32) { kill(process.processIdentifier, signal) }
 
     /// Waits for stdout to contain `text`; false on timeout or exit.
-    public func waitForOutput(_ text: String, timeout: Duration = .seconds(30)) async throws -> Bool {
+    public func waitForOutput(_ text: String, timeout: Duration = .seconds(90)) async throws -> Bool {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if stdout.contains(text) { return true }

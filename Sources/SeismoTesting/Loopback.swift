@@ -24,7 +24,7 @@ public enum Loopback {
     }
 
     /// Waits until something accepts TCP connections on 127.0.0.1:`port`; false on timeout.
-    public static func waitForListener(port: Int, timeout: Duration = .seconds(20)) async throws -> Bool {
+    public static func waitForListener(port: Int, timeout: Duration = .seconds(90)) async throws -> Bool {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if canConnect(port: port) { return true }

@@ -142,7 +142,7 @@ struct InteropTests {
         let out = try await ProcessRunner.run(Binaries.seismo, ["topics", "--brokers", "127.0.0.1:1", "--connect-timeout", "2"])
         #expect(out.status != 0)
         #expect(out.stderr.contains("cannot reach Kafka at 127.0.0.1:1"))
-        #expect(ContinuousClock.now - start < .seconds(20), "an error, not a hang")
+        #expect(ContinuousClock.now - start < .seconds(120), "an error, not a hang (the bound allows for a loaded machine)")
     }
 
     @Test("without --brokers or SEISMO_BROKERS the error says how to name a cluster")

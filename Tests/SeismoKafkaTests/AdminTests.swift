@@ -46,6 +46,6 @@ struct AdminTests {
         let error = await #expect(throws: KafkaError.self) { try await admin.checkConnectivity(timeout: .seconds(2)) }
         #expect(error?.code == .brokerUnreachable)
         // Generous: the point is "an error, not a hang", and CI machines can be loaded.
-        #expect(ContinuousClock.now - start < .seconds(20))
+        #expect(ContinuousClock.now - start < .seconds(120), "an error, not a hang (the bound allows for a loaded machine)")
     }
 }

@@ -131,7 +131,11 @@ struct CollectorServiceTests {
                 topic: TopicSpec(name: "signals.stop", partitions: 1), producer: producer)
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await service.run() }
-                try await Task.sleep(for: .milliseconds(300))
+                // Let a few batches go out (however loaded the machine), then stop.
+                let deadline = ContinuousClock.now + .seconds(60)
+                while service.statistics.batches <= 3 && ContinuousClock.now < deadline {
+                    try await Task.sleep(for: .milliseconds(20))
+                }
                 service.stop()
                 try await group.waitForAll()
             }
