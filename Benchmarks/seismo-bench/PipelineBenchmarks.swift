@@ -159,6 +159,9 @@ enum PipelineBenchmarks {
                     "end-to-end benchmark did not finish: \(counter(registry, "seismo_worker_samples_total") - samplesBefore) of \(total) samples consumed, \(counter(registry, "seismo_store_window_rows_total") - rowsBefore) of \(expectedRows) window rows stored")
             }
             let figures = try await group.next()!!
+            // Printed before the runtime stops, so a slow or stuck shutdown cannot hide it.
+            print(
+                "  \(rate(Double(figures.samples) / figures.seconds)) samples/s over \(String(format: "%.2f", figures.seconds)) s; close→queryable p99 \(ms(figures.p99)) over \(figures.flushes) flushes")
             group.cancelAll()
             _ = try? await group.waitForAll()
             return figures
