@@ -18,7 +18,7 @@ public enum KafkaFixtures {
     /// Polls `consumer` until `condition` holds for everything seen so far, or `timeout`.
     /// Returns every record seen and whether the condition was met.
     public static func consume(
-        _ consumer: KafkaConsumer, timeout: Duration = .seconds(20),
+        _ consumer: KafkaConsumer, timeout: Duration = .seconds(60),
         until condition: ([ConsumerRecord]) -> Bool
     ) async throws -> (records: [ConsumerRecord], satisfied: Bool) {
         var seen: [ConsumerRecord] = []

@@ -183,7 +183,7 @@ struct PipelineFixture {
         let addressFile = directory.appendingPathComponent("broker.address").path
         let broker = try BackgroundProcess(
             Binaries.seismo, ["broker", "--brokers", "1", "--address-file", addressFile] + topics.flatMap { ["--topic", $0] })
-        let deadline = ContinuousClock.now + .seconds(20)
+        let deadline = ContinuousClock.now + .seconds(90)
         while ContinuousClock.now < deadline {
             if let address = try? String(contentsOfFile: addressFile, encoding: .utf8), !address.isEmpty {
                 return (broker, address)

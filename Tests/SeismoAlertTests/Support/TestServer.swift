@@ -31,7 +31,7 @@ final class ReceivedRequests: Sendable {
     var requests: [Request] { state.withLock { $0.requests } }
 
     /// Waits (polling) until `count` requests have been accepted or `timeout` passes.
-    func wait(for count: Int, timeout: Duration = .seconds(20)) async throws -> [Request] {
+    func wait(for count: Int, timeout: Duration = .seconds(60)) async throws -> [Request] {
         let deadline = ContinuousClock.now + timeout
         while requests.count < count, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
         return requests

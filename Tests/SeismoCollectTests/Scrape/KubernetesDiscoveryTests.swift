@@ -109,7 +109,7 @@ struct KubernetesDiscoveryTests {
     static func startAPIServer(token: String) async throws -> (BackgroundProcess, Int) {
         let server = try BackgroundProcess(
             "/usr/bin/env", ["python3", fixtures.appendingPathComponent("api_server.py").path, token])
-        let deadline = ContinuousClock.now + .seconds(20)
+        let deadline = ContinuousClock.now + .seconds(90)
         while ContinuousClock.now < deadline {
             if let line = server.stdout.split(separator: "\n").first, let port = Int(line) { return (server, port) }
             try await Task.sleep(for: .milliseconds(50))
