@@ -205,7 +205,10 @@ let package = Package(
         ),
         .testTarget(
             name: "SeismoRuntimeTests",
-            dependencies: ["SeismoRuntime", "SeismoStore", "SeismoWire", "SeismoTesting", "SeismoDetect", "SeismoPipeline", "SeismoStream"]
+            dependencies: [
+                "SeismoRuntime", "SeismoStore", "SeismoWire", "SeismoTesting", "SeismoDetect", "SeismoPipeline", "SeismoStream",
+                "SeismoAlert", "SeismoQuery", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
         ),
         .testTarget(
             name: "SeismoAlertTests",

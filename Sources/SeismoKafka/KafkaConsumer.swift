@@ -207,16 +207,43 @@ public final class KafkaConsumer: @unchecked Sendable {
     }
 
     /// Leaves the group and releases the client. Commit what must be kept first.
-    public func close() async {
+    ///
+    /// The close is bounded by `timeout`: librdkafka's own close waits without limit for
+    /// the group to let go, so when that takes longer the client is released without a
+    /// group leave (the coordinator then drops the member after its session timeout).
+    public func close(timeout: Duration = .seconds(30)) async {
         guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
         owner.closing.store(true, ordering: .releasing)
         _ = try? await runBlocking { [self] () throws(KafkaError) in
             owner.completeRevoke(handle)
-            _ = rd_kafka_consumer_close(handle)
             rd_kafka_queue_cb_event_enable(queue, nil, nil)
+            let finished = leaveGroup(within: timeout)
             rd_kafka_queue_destroy(queue)
-            rd_kafka_destroy(handle)
+            rd_kafka_destroy_flags(handle, finished ? 0 : RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE)
         }
+    }
+
+    /// Starts librdkafka's close on a queue of its own and serves that queue (rebalance
+    /// callbacks included) until the close is done or `timeout` passes; true when done.
+    private func leaveGroup(within timeout: Duration) -> Bool {
+        let closeQueue = rd_kafka_queue_new(handle)
+        defer { rd_kafka_queue_destroy(closeQueue) }
+        if let error = rd_kafka_consumer_close_queue(handle, closeQueue) {
+            logger.warning("consumer close: \(String(cString: rd_kafka_error_string(error)))")
+            rd_kafka_error_destroy(error)
+            return false
+        }
+        let deadline = ContinuousClock.now + timeout
+        var messages = [UnsafeMutablePointer<rd_kafka_message_t>?](repeating: nil, count: 64)
+        while rd_kafka_consumer_closed(handle) == 0 {
+            guard ContinuousClock.now < deadline else {
+                logger.warning("consumer close did not finish within \(timeout); releasing the client without leaving the group")
+                return false
+            }
+            let count = rd_kafka_consume_batch_queue(closeQueue, 100, &messages, messages.count)
+            for index in 0..<max(0, count) { rd_kafka_message_destroy(messages[index]) }
+        }
+        return true
     }
 
     private func completeDeliveredRevoke() {

@@ -126,13 +126,17 @@ public struct PipelineRuntime: Sendable {
 
         var alertService: AlertService<ContinuousClock>?
         var onScored: (@Sendable ([WindowOutput], [AnomalyEvent]) -> Void)?
+        let engine = Engine(querier: store)
         if let alerting = pipeline.alerting {
+            let problems = QueryRuleEvaluator.problems(in: alerting)
+            guard problems.isEmpty else { throw RuntimeError("alerts: " + problems.joined(separator: "; ")) }
             let service = AlertService(
                 configuration: .init(
                     pipeline: pipeline.name, spec: alerting, deadLetterTopic: pipeline.outputs.deadLetterTopic,
                     externalURL: "http://\(options.listen ?? pipeline.runtime.listen)"),
                 clock: ContinuousClock(), persistence: StoreAlertPersistence(store: store, key: pipeline.name),
-                publisher: KafkaAlertPublisher(producer: producer), logger: logger)
+                publisher: KafkaAlertPublisher(producer: producer), evaluator: QueryRuleEvaluator(engine: engine),
+                logger: logger)
             let feed = AlertFeed(pipeline: pipeline, spec: alerting)
             onScored = { outputs, events in service.submit(feed.input(outputs, events)) }
             alertService = service
@@ -189,7 +193,7 @@ public struct PipelineRuntime: Sendable {
         let server = OpsServer(
             host: host, port: port, registry: registry,
             readiness: Readiness(workers: workers, cluster: cluster),
-            api: PrometheusAPI(querier: store, engine: Engine(querier: store)), logger: logger,
+            api: PrometheusAPI(querier: store, engine: engine), logger: logger,
             alerts: alertService.map { AlertServiceAPI(service: $0) })
 
         var collectors: [any Service] = []

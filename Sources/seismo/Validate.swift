@@ -1,5 +1,6 @@
 import ArgumentParser
 import SeismoPipeline
+import SeismoRuntime
 
 /// `seismo validate FILE…`: checks pipeline specs and reports every error.
 struct Validate: ParsableCommand {
@@ -18,6 +19,12 @@ struct Validate: ParsableCommand {
         for file in files {
             do {
                 let pipeline = try PipelineLoader.load(path: file)
+                let problems = pipeline.alerting.map(QueryRuleEvaluator.problems(in:)) ?? []
+                guard problems.isEmpty else {
+                    failed = true
+                    for problem in problems { print("\(file): error: alerts: \(problem)") }
+                    continue
+                }
                 print("\(file): ok (\(pipeline.streams.count) streams, \(pipeline.detectors.count) detectors)")
             } catch {
                 failed = true

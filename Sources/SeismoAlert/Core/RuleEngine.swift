@@ -23,7 +23,7 @@ public struct ScoredWindow: Sendable, Hashable, Codable {
 }
 
 /// Evaluates a query rule's expression: one sample per series of the result, as PromQL's
-/// instant vector. The PromQL engine plugs in here; until it does, query rules are not run.
+/// instant vector. `seismo run` plugs in the PromQL engine over the pipeline's store.
 public protocol RuleEvaluator: Sendable {
     func evaluate(_ expression: String, at time: Int64) async throws -> [(labels: AlertLabels, value: Double)]
 }
@@ -122,12 +122,13 @@ public struct RuleEngine: Sendable {
             let fp = Fingerprint.of(labels)
             present.insert(fp)
             var track = tracks[rule.name]?[fp] ?? Track(group: labels)
-            let context = TemplateContext(labels: labels, value: value)
+            let context = TemplateContext(labels: baseLabels(rule, group: labels, detector: nil, severity: nil), value: value)
             if let alert = step(rule, &track, holds: true, at: time, context: context, value: value, now: now) { changed.append(alert) }
             tracks[rule.name, default: [:]][fp] = track
         }
         for (fp, var track) in tracks[rule.name] ?? [:] where !present.contains(fp) {
-            let context = TemplateContext(labels: track.group, value: track.alert?.value)
+            let context = TemplateContext(
+                labels: baseLabels(rule, group: track.group, detector: nil, severity: nil), value: track.alert?.value)
             if let alert = step(rule, &track, holds: false, at: time, context: context, value: track.alert?.value ?? 0, now: now) {
                 changed.append(alert)
             }
