@@ -144,7 +144,7 @@ let package = Package(
         // Fixtures shared by tests and benchmarks.
         .target(
             name: "SeismoTesting",
-            dependencies: ["SeismoCore", "SeismoWire", "SeismoKafka"]
+            dependencies: ["SeismoCore", "SeismoWire", "SeismoKafka", .product(name: "Hummingbird", package: "hummingbird")]
         ),
         // The command line.
         .executableTarget(

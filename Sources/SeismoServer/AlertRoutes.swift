@@ -1,5 +1,6 @@
 import Hummingbird
 import NIOCore
+import SeismoCore
 
 /// Alerting as the HTTP API sees it: JSON in, JSON out (the documents are defined by
 /// SeismoAlert; this module only routes them).
@@ -31,31 +32,18 @@ enum AlertRoutes {
             let body = try await request.body.collect(upTo: 1 << 20)
             switch await api.createSilence(Array(buffer: body)) {
             case .success(let created): return json(.ok, created)
-            case .failure(let error): return json(.badRequest, Array(#"{"error":"\#(escape(error.message))"}"#.utf8))
+            case .failure(let error): return json(.badRequest, Array(#"{"error":\#(JSONQuoting.quote(error.message))}"#.utf8))
             }
         }
         router.delete("api/v1/silences/:id") { _, context -> Response in
             let id = context.parameters.get("id") ?? ""
-            if await api.expireSilence(id: id) { return json(.ok, Array(#"{"expired":"\#(escape(id))"}"#.utf8)) }
-            return json(.notFound, Array(#"{"error":"no unexpired silence \#(escape(id))"}"#.utf8))
+            if await api.expireSilence(id: id) { return json(.ok, Array(#"{"expired":\#(JSONQuoting.quote(id))}"#.utf8)) }
+            return json(.notFound, Array(#"{"error":\#(JSONQuoting.quote("no unexpired silence " + id))}"#.utf8))
         }
     }
 
     static func json(_ status: HTTPResponse.Status, _ bytes: [UInt8]) -> Response {
         Response(
             status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
-    }
-
-    static func escape(_ text: String) -> String {
-        var out = ""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            default: if scalar.value < 0x20 { out += " " } else { out.unicodeScalars.append(scalar) }
-            }
-        }
-        return out
     }
 }

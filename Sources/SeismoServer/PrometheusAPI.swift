@@ -292,25 +292,7 @@ struct Form: Sendable {
 
 /// Prometheus's JSON encodings of query results.
 enum JSON {
-    static func string(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if u.value < 0x20 {
-                    out += String(format: "\\u%04x", u.value)
-                } else {
-                    out.unicodeScalars.append(u)
-                }
-            }
-        }
-        return out + "\""
-    }
+    static func string(_ s: String) -> String { JSONQuoting.quote(s) }
 
     static func labels(_ labels: Labels) -> String {
         "{" + labels.map { "\(string($0.name)):\(string($0.value))" }.joined(separator: ",") + "}"

@@ -1,8 +1,6 @@
 import ArgumentParser
 import Foundation
 import Logging
-import Metrics
-import Prometheus
 import SeismoPipeline
 import SeismoRuntime
 
@@ -30,17 +28,8 @@ struct Collect: AsyncParsableCommand {
     var logLevel = "notice"
 
     func run() async throws {
-        let spec: Pipeline
-        do {
-            spec = try PipelineLoader.load(path: pipeline)
-        } catch {
-            FileHandle.standardError.write(Data("\(error)\n".utf8))
-            throw ExitCode(2)
-        }
-        var logger = Logger(label: "seismo")
-        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .notice
-        let registry = PrometheusCollectorRegistry()
-        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        let setup = try ServiceCommandSetup(pipeline: pipeline, logLevel: logLevel)
+        let (spec, logger, registry) = (setup.pipeline, setup.logger, setup.registry)
         let runtime = try await CollectorRuntime.prepare(
             spec, brokers: brokers.map { $0.split(separator: ",").map(String.init) }, listen: listen, registry: registry,
             logger: logger,

@@ -1,7 +1,10 @@
 import ArgumentParser
 import Foundation
 import Logging
+import Metrics
+import Prometheus
 import SeismoKafka
+import SeismoPipeline
 
 /// Options every command that talks to Kafka shares.
 struct KafkaOptions: ParsableArguments {
@@ -64,4 +67,26 @@ struct CLIError: Error, CustomStringConvertible {
 /// Writes a line to standard error.
 func printError(_ text: String) {
     FileHandle.standardError.write(Data((text + "\n").utf8))
+}
+
+/// What a long-running command (`run`, `collect`) sets up first: the pipeline, or its
+/// errors on stderr and exit status 2; the logger; `/metrics`' registry as the metrics backend.
+struct ServiceCommandSetup {
+    let pipeline: Pipeline
+    let logger: Logger
+    let registry: PrometheusCollectorRegistry
+
+    init(pipeline path: String, logLevel: String) throws {
+        do {
+            pipeline = try PipelineLoader.load(path: path)
+        } catch {
+            FileHandle.standardError.write(Data("\(error)\n".utf8))
+            throw ExitCode(2)
+        }
+        var logger = Logger(label: "seismo")
+        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .notice
+        self.logger = logger
+        registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+    }
 }

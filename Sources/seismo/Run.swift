@@ -1,8 +1,6 @@
 import ArgumentParser
 import Foundation
 import Logging
-import Metrics
-import Prometheus
 import SeismoCore
 import SeismoPipeline
 import SeismoRuntime
@@ -47,17 +45,8 @@ struct Run: AsyncParsableCommand {
     var logLevel = "notice"
 
     func run() async throws {
-        let spec: Pipeline
-        do {
-            spec = try PipelineLoader.load(path: pipeline)
-        } catch {
-            FileHandle.standardError.write(Data("\(error)\n".utf8))
-            throw ExitCode(2)
-        }
-        var logger = Logger(label: "seismo")
-        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .notice
-        let registry = PrometheusCollectorRegistry()
-        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        let setup = try ServiceCommandSetup(pipeline: pipeline, logLevel: logLevel)
+        let (spec, logger, registry) = (setup.pipeline, setup.logger, setup.registry)
 
         var options = RunOptions(
             dataDirectory: dataDir,
@@ -68,6 +57,7 @@ struct Run: AsyncParsableCommand {
             spec, options: options, registry: registry, logger: logger,
             onListening: { host, port in
                 print("http: http://\(host):\(port)/metrics  /healthz  /readyz")
+                print("      http://\(host):\(port)/api/v1/query (Prometheus API: a Grafana Prometheus data source at http://\(host):\(port))")
                 fflush(nil)
             },
             onAnomaly: { event in
@@ -84,8 +74,11 @@ struct Run: AsyncParsableCommand {
         print("pipeline \(spec.name): \(spec.streams.count) stream(s), \(spec.detectors.count) detector(s), store \(runtime.storePath)")
         print("  anomalies: seismo subscribe --brokers \(runtime.bootstrapServers) \(spec.outputs.anomalyTopic)")
         print("             kcat -C -b \(runtime.bootstrapServers) -t \(spec.outputs.anomalyTopic) -u")
+        if let alerting = spec.alerting {
+            print("  alerts:    seismo subscribe --brokers \(runtime.bootstrapServers) \(alerting.topic)   (seismo alerts list)")
+        }
         if let stream = spec.streams.first, let feature = stream.featureNames.first {
-            print("  query:     seismo query '{__name__=\"\(stream.name):\(feature)\"}' --data-dir \(dataDir) --from now-1h")
+            print("  query:     seismo query '\(stream.name):\(feature)' --data-dir \(dataDir) --from now-1h")
         }
         fflush(nil)
         try await runtime.run(logger: logger)

@@ -158,7 +158,7 @@ struct RecordPrinter {
                 lines.append(
                     jsonObject([
                         ("kind", "\"log\""), ("labels", jsonLabels(log.labels)), ("unix_nanos", "\(log.unixNanos)"),
-                        ("severity", jsonString("\(log.severity)")), ("body", jsonString(log.body)),
+                        ("severity", JSONQuoting.quote("\(log.severity)")), ("body", JSONQuoting.quote(log.body)),
                     ]))
             } else {
                 lines.append("\(log.timestamp)  \(log.labels)  \(log.severity)  \(log.body)")
@@ -169,10 +169,10 @@ struct RecordPrinter {
             if json {
                 lines.append(
                     jsonObject([
-                        ("kind", "\"span\""), ("trace_id", jsonString(span.traceIDHex)), ("span_id", jsonString(span.spanIDHex)),
-                        ("service", jsonString(span.service)), ("name", jsonString(span.name)),
+                        ("kind", "\"span\""), ("trace_id", JSONQuoting.quote(span.traceIDHex)), ("span_id", JSONQuoting.quote(span.spanIDHex)),
+                        ("service", JSONQuoting.quote(span.service)), ("name", JSONQuoting.quote(span.name)),
                         ("start_unix_nanos", "\(span.startUnixNanos)"), ("duration_nanos", "\(span.durationNanos)"),
-                        ("status", jsonString("\(span.status)")),
+                        ("status", JSONQuoting.quote("\(span.status)")),
                     ]))
             } else {
                 lines.append(
@@ -209,29 +209,14 @@ func formatValue(_ value: Double) -> String {
 }
 
 func jsonNumber(_ value: Double) -> String {
-    value.isFinite ? formatValue(value) : jsonString(formatValue(value))
+    value.isFinite ? formatValue(value) : JSONQuoting.quote(formatValue(value))
 }
 
-func jsonString(_ text: String) -> String {
-    var out = "\""
-    for scalar in text.unicodeScalars {
-        switch scalar {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\r": out += "\\r"
-        case "\t": out += "\\t"
-        case let c where c.value < 0x20: out += String(format: "\\u%04x", c.value)
-        default: out.unicodeScalars.append(scalar)
-        }
-    }
-    return out + "\""
-}
 
 func jsonLabels(_ labels: Labels) -> String {
-    "{" + labels.map { "\(jsonString($0.name)):\(jsonString($0.value))" }.joined(separator: ",") + "}"
+    "{" + labels.map { "\(JSONQuoting.quote($0.name)):\(JSONQuoting.quote($0.value))" }.joined(separator: ",") + "}"
 }
 
 func jsonObject(_ fields: [(String, String)]) -> String {
-    "{" + fields.map { "\(jsonString($0.0)):\($0.1)" }.joined(separator: ",") + "}"
+    "{" + fields.map { "\(JSONQuoting.quote($0.0)):\($0.1)" }.joined(separator: ",") + "}"
 }

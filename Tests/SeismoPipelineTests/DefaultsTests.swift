@@ -106,7 +106,10 @@ struct ShippedPipelineTests {
     func demo() throws {
         let pipeline = try PipelineLoader.load(path: repositoryRoot.appendingPathComponent("pipelines/demo.yaml").path)
         #expect(pipeline.name == "demo")
-        #expect(pipeline.kafka.topics.map(\.name) == ["signals.demo", "anomalies.demo", "deadletter.demo"])
+        #expect(pipeline.kafka.topics.map(\.name) == ["signals.demo", "anomalies.demo", "deadletter.demo", "alerts.demo"])
+        // Alerts from the z-score detector, to Kafka only.
+        #expect(pipeline.alerting?.rules.map(\.name) == ["ServiceAnomaly"])
+        #expect(pipeline.alerting?.alertmanagers == [])
         guard case .synthetic(let synthetic) = pipeline.collectors.first?.kind else {
             Issue.record("the demo's collector is synthetic")
             return

@@ -33,21 +33,7 @@ func withAPI<T: Sendable>(
     let querier = fixtureQuerier()
     let router = Router()
     PrometheusAPI(querier: querier, engine: Engine(querier: querier, options: engineOptions)).register(on: router)
-    let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-    let app = Application(
-        router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-        onServerRunning: { channel in continuation.yield(channel.localAddress?.port ?? 0) })
-    return try await withThrowingTaskGroup(of: T?.self) { group in
-        group.addTask {
-            try await app.runService()
-            return nil
-        }
-        var iterator = ports.makeAsyncIterator()
-        guard let port = await iterator.next() else { throw CancellationError() }
-        let result = try await body("http://127.0.0.1:\(port)")
-        group.cancelAll()
-        return result
-    }
+    return try await withLoopbackServer(router, body)
 }
 
 /// GET (or POST a form to) `uri`; the status code and body.

@@ -28,16 +28,16 @@ public enum OTLP {
             case .empty: return ""
             case .array(let values): return "[" + values.map(\.jsonText).joined(separator: ",") + "]"
             case .keyValues(let pairs):
-                return "{" + pairs.map { "\(JSONText.quote($0.key)):\($0.value.jsonText)" }.joined(separator: ",") + "}"
+                return "{" + pairs.map { "\(JSONQuoting.quote($0.key)):\($0.value.jsonText)" }.joined(separator: ",") + "}"
             }
         }
 
         var jsonText: String {
             switch self {
-            case .string(let s): return JSONText.quote(s)
-            case .bytes: return JSONText.quote(text)
+            case .string(let s): return JSONQuoting.quote(s)
+            case .bytes: return JSONQuoting.quote(text)
             case .empty: return "null"
-            case .double(let d) where !d.isFinite: return JSONText.quote(text)
+            case .double(let d) where !d.isFinite: return JSONQuoting.quote(text)
             default: return text
             }
         }
@@ -189,26 +189,5 @@ public enum OTLP {
     /// The three export requests.
     public enum Signal: String, Sendable, Hashable, CaseIterable {
         case metrics, logs, traces
-    }
-}
-
-/// JSON string quoting (RFC 8259), shared by the OTLP stringification.
-enum JSONText {
-    static func quote(_ s: String) -> String {
-        var out = "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
     }
 }

@@ -1,3 +1,5 @@
+import SeismoCore
+
 /// The bodies an OTLP/HTTP server answers with.
 public enum OTLPResponses {
     /// `Export{Metrics,Logs,Trace}ServiceResponse`, with `partial_success` (field 1:
@@ -11,7 +13,7 @@ public enum OTLPResponses {
                 case .logs: "rejectedLogRecords"
                 case .traces: "rejectedSpans"
                 }
-            return Array("{\"partialSuccess\":{\"\(key)\":\"\(rejected)\",\"errorMessage\":\(JSONText.quote(message ?? ""))}}".utf8)
+            return Array("{\"partialSuccess\":{\"\(key)\":\"\(rejected)\",\"errorMessage\":\(JSONQuoting.quote(message ?? ""))}}".utf8)
         }
         guard rejected > 0 else { return [] }
         var partial = ProtoWriter()
@@ -33,7 +35,7 @@ public enum OTLPResponses {
             case 500: 13
             default: 3
             }
-        if json { return Array("{\"code\":\(code),\"message\":\(JSONText.quote(message))}".utf8) }
+        if json { return Array("{\"code\":\(code),\"message\":\(JSONQuoting.quote(message))}".utf8) }
         var out = ProtoWriter()
         out.varintField(1, UInt64(code))
         out.bytesField(2, Array(message.utf8))

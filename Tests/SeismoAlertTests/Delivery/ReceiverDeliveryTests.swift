@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import SeismoPipeline
+import SeismoTesting
 import Testing
 
 @testable import SeismoAlert
@@ -139,29 +140,6 @@ struct AlertRecordSchemaTests {
     }
 
     static func validate(_ json: [UInt8]) throws -> (valid: Bool, output: String) {
-        let script = """
-            import json, sys
-            from jsonschema import Draft202012Validator
-            schema = json.load(open(sys.argv[1]))
-            Draft202012Validator.check_schema(schema)
-            validator = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
-            errors = [e.message for e in validator.iter_errors(json.load(sys.stdin))]
-            print("\\n".join(errors))
-            sys.exit(1 if errors else 0)
-            """
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", script, schema.path]
-        let input = Pipe()
-        let output = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        input.fileHandleForWriting.write(Data(json))
-        try input.fileHandleForWriting.close()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus == 0, text)
+        try JSONSchemaCheck.validate(json, schema: schema.path)
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import NIOCore
+import SeismoTesting
 import Synchronization
 
 /// What a local HTTP server a test starts has received.
@@ -49,19 +50,5 @@ func withRecordingServer<T: Sendable>(
         let ok = received.record(.init(path: request.uri.path, body: Array(buffer: bytes)))
         return Response(status: ok ? .ok : .serviceUnavailable)
     }
-    let (ports, continuation) = AsyncStream<Int>.makeStream()
-    let app = Application(
-        router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-        onServerRunning: { channel in continuation.yield(channel.localAddress?.port ?? 0) })
-    return try await withThrowingTaskGroup(of: T?.self) { group in
-        group.addTask {
-            try await app.run()
-            return nil
-        }
-        var iterator = ports.makeAsyncIterator()
-        guard let port = await iterator.next() else { throw CancellationError() }
-        let result = try await body("http://127.0.0.1:\(port)")
-        group.cancelAll()
-        return result
-    }
+    return try await withLoopbackServer(router, body)
 }
