@@ -67,11 +67,13 @@ public final class KafkaConsumer: @unchecked Sendable {
             queue, wakeSignalTrampoline, Unmanaged.passUnretained(owner.signal).toOpaque())
     }
 
+    /// A consumer released without `close()` does not leave its group (a deinit must not
+    /// wait on the group): the coordinator drops it after the session timeout.
     deinit {
         if !closed.load(ordering: .acquiring) {
             rd_kafka_queue_cb_event_enable(queue, nil, nil)
             rd_kafka_queue_destroy(queue)
-            rd_kafka_destroy(handle)
+            rd_kafka_destroy_flags(handle, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE)
         }
     }
 

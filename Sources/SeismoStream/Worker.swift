@@ -82,6 +82,16 @@ public final class StreamWorker: Service, Sendable {
     }
 
     public func run() async throws {
+        do {
+            try await consume()
+        } catch {
+            // Leave the group on every way out, so that the partitions move on at once.
+            await consumer.close()
+            throw error
+        }
+    }
+
+    private func consume() async throws {
         try consumer.subscribe(configuration.topics.map(\.name))
         consuming.store(true, ordering: .relaxed)
         defer { consuming.store(false, ordering: .relaxed) }

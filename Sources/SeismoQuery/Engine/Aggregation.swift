@@ -41,14 +41,21 @@ extension Evaluator {
         if op == .countValues, !without { names.insert(valueLabel) }
         if without { names.insert(Labels.metricName) }
 
-        var index: [Labels: Int] = [:]
+        // Group keys are canonical (see `LabelMemo`): a group is found by the key's identity.
+        let derivation: LabelMemo.Derivation = without ? .removing(names) : .keeping(names)
+        let derivationID = memo.id(of: derivation)
+        var index: [UInt: Int] = [:]
         var groups: [Group] = []
         for sample in input {
-            var metric = sample.labels
-            if op == .countValues { metric = metric.with(valueLabel, formatPromFloat(sample.value)) }
-            let key = without ? metric.removing(names) : metric.keeping(names)
-            guard let gi = index[key] else {
-                index[key] = groups.count
+            let key: Labels
+            if op == .countValues {
+                let metric = sample.labels.with(valueLabel, formatPromFloat(sample.value))
+                key = memo.intern(without ? metric.removing(names) : metric.keeping(names))
+            } else {
+                key = memo.derive(derivation, id: derivationID, from: sample.labels)
+            }
+            guard let gi = index[key.identity] else {
+                index[key.identity] = groups.count
                 var g = Group(labels: key, value: sample.value, mean: sample.value, count: 1, heap: [], values: [])
                 switch op {
                 case .count, .countValues, .group: g.value = 1

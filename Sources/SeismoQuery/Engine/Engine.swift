@@ -206,6 +206,8 @@ final class Evaluator {
     let options: EngineOptions
     let deadline: ContinuousClock.Instant
     private var checks = 0
+    /// Label sets derived at one step, reused at the next.
+    let memo = LabelMemo()
 
     init(data: [[Matcher]: [SeriesData]], start: Int64, end: Int64, options: EngineOptions, deadline: ContinuousClock.Instant) {
         self.data = data
@@ -224,10 +226,20 @@ final class Evaluator {
 
     func evalTop(_ e: Expr, _ t: Int64) throws(QueryError) -> Value {
         let value = try eval(e, t)
-        if case .vector(let v) = value, Self.hasDuplicates(v) {
+        if case .vector(let v) = value, !Self.outputsDistinctLabels(e), Self.hasDuplicates(v) {
             throw QueryError(.execution, "vector cannot contain metrics with the same labelset")
         }
         return value
+    }
+
+    /// True for expressions whose result never holds one label set twice: aggregations that
+    /// make one sample per group, and range functions (which check their own result).
+    static func outputsDistinctLabels(_ e: Expr) -> Bool {
+        switch e.unwrapped {
+        case .aggregate(let op, _, _, _, _): return op != .topk && op != .bottomk
+        case .call(let name, _): return RangeFunction(rawValue: name) != nil
+        default: return false
+        }
     }
 
     func resolve(_ a: AtModifier?) -> Int64? {

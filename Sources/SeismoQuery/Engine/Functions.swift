@@ -44,7 +44,7 @@ extension Evaluator {
         case "label_replace": return .vector(try labelReplace(args, t))
         case "label_join": return .vector(try labelJoin(args, t))
         case "histogram_quantile":
-            return .vector(Self.histogramQuantile(try scalar(args[0], t), try vector(args[1], t), t))
+            return .vector(histogramQuantile(try scalar(args[0], t), try vector(args[1], t), t))
         case "clamp":
             let v = try vector(args[0], t)
             let lo = try scalar(args[1], t)
@@ -88,11 +88,13 @@ extension Evaluator {
     ]
 
     private func map(_ v: [InstantSample], _ t: Int64, _ f: (Double) -> Double) -> [InstantSample] {
-        v.map { InstantSample(labels: $0.labels.droppingName, timestamp: t, value: f($0.value)) }
+        let id = memo.id(of: .droppingName)
+        return v.map { InstantSample(labels: memo.derive(.droppingName, id: id, from: $0.labels), timestamp: t, value: f($0.value)) }
     }
 
     private func map(_ v: [InstantSample], _ t: Int64, _ f: (InstantSample) -> Double) -> [InstantSample] {
-        v.map { InstantSample(labels: $0.labels.droppingName, timestamp: t, value: f($0)) }
+        let id = memo.id(of: .droppingName)
+        return v.map { InstantSample(labels: memo.derive(.droppingName, id: id, from: $0.labels), timestamp: t, value: f($0)) }
     }
 
     /// The labels `absent(…)` reports: the selector's equality matchers on labels other than the name.
@@ -116,6 +118,24 @@ extension Evaluator {
     }
 
     // MARK: Range functions
+
+    /// The functions over a range vector.
+    enum RangeFunction: String {
+        case rate, increase, delta, irate, idelta, deriv, resets, changes
+        case predictLinear = "predict_linear", holtWinters = "holt_winters"
+        case avgOverTime = "avg_over_time", minOverTime = "min_over_time", maxOverTime = "max_over_time"
+        case sumOverTime = "sum_over_time", countOverTime = "count_over_time", stddevOverTime = "stddev_over_time"
+        case stdvarOverTime = "stdvar_over_time", lastOverTime = "last_over_time", presentOverTime = "present_over_time"
+        case quantileOverTime = "quantile_over_time"
+    }
+
+    /// True when two samples share one label storage: exact for canonical labels from `memo`.
+    static func hasDuplicateIdentities(_ v: [InstantSample]) -> Bool {
+        guard v.count > 1 else { return false }
+        var seen = Set<UInt>(minimumCapacity: v.count)
+        for s in v where !seen.insert(s.labels.identity).inserted { return true }
+        return false
+    }
 
     private func rangeFunction(_ name: String, _ args: [Expr], _ t: Int64) throws(QueryError) -> [InstantSample] {
         var param = 0.0
@@ -142,6 +162,8 @@ extension Evaluator {
             matrixArg = args[0]
         }
         let (series, rangeStart, rangeEnd) = try evalRangeArg(matrixArg, t)
+        guard let kind = RangeFunction(rawValue: name) else { throw QueryError(.execution, "function \(name) is not supported") }
+        let dropName = memo.id(of: .droppingName)
         var out: [InstantSample] = []
         out.reserveCapacity(series.count)
         for s in series {
@@ -149,31 +171,31 @@ extension Evaluator {
             let vs = s.vs
             let n = vs.count
             var value: Double?
-            switch name {
-            case "rate", "increase", "delta":
+            switch kind {
+            case .rate, .increase, .delta:
                 value = Self.extrapolatedRate(
-                    ts, vs, rangeStart: rangeStart, rangeEnd: rangeEnd, isCounter: name != "delta", isRate: name == "rate")
-            case "irate", "idelta":
+                    ts, vs, rangeStart: rangeStart, rangeEnd: rangeEnd, isCounter: kind != .delta, isRate: kind == .rate)
+            case .irate, .idelta:
                 guard n >= 2 else { break }
                 let last = vs[vs.endIndex - 1]
                 let prev = vs[vs.endIndex - 2]
                 var result = last - prev
-                if name == "irate" && last < prev { result = last }
+                if kind == .irate && last < prev { result = last }
                 let interval = ts[ts.endIndex - 1] - ts[ts.endIndex - 2]
                 guard interval != 0 else { break }
-                if name == "irate" { result /= Double(interval) / 1000 }
+                if kind == .irate { result /= Double(interval) / 1000 }
                 value = result
-            case "deriv":
+            case .deriv:
                 guard n >= 2 else { break }
                 value = Self.linearRegression(ts, vs, interceptTime: ts[ts.startIndex]).slope
-            case "predict_linear":
+            case .predictLinear:
                 guard n >= 2 else { break }
                 let (slope, intercept) = Self.linearRegression(ts, vs, interceptTime: t)
                 value = slope * param + intercept
-            case "holt_winters":
+            case .holtWinters:
                 guard n >= 2 else { break }
                 value = Self.holtWinters(Array(vs), sf: param, tf: param2)
-            case "resets":
+            case .resets:
                 var count = 0
                 var prev = vs[vs.startIndex]
                 for v in vs.dropFirst() {
@@ -181,7 +203,7 @@ extension Evaluator {
                     prev = v
                 }
                 value = Double(count)
-            case "changes":
+            case .changes:
                 var count = 0
                 var prev = vs[vs.startIndex]
                 for v in vs.dropFirst() {
@@ -189,7 +211,7 @@ extension Evaluator {
                     prev = v
                 }
                 value = Double(count)
-            case "avg_over_time":
+            case .avgOverTime:
                 var mean = 0.0
                 var count = 0.0
                 for v in vs {
@@ -201,17 +223,17 @@ extension Evaluator {
                     mean += v / count - mean / count
                 }
                 value = mean
-            case "sum_over_time": value = vs.reduce(0, +)
-            case "count_over_time": value = Double(n)
-            case "min_over_time":
+            case .sumOverTime: value = vs.reduce(0, +)
+            case .countOverTime: value = Double(n)
+            case .minOverTime:
                 var m = vs[vs.startIndex]
                 for v in vs where v < m || m.isNaN { m = v }
                 value = m
-            case "max_over_time":
+            case .maxOverTime:
                 var m = vs[vs.startIndex]
                 for v in vs where v > m || m.isNaN { m = v }
                 value = m
-            case "stddev_over_time", "stdvar_over_time":
+            case .stddevOverTime, .stdvarOverTime:
                 var count = 0.0
                 var mean = 0.0
                 var aux = 0.0
@@ -221,17 +243,17 @@ extension Evaluator {
                     mean += delta / count
                     aux += delta * (v - mean)
                 }
-                value = name == "stddev_over_time" ? (aux / count).squareRoot() : aux / count
-            case "last_over_time": value = vs[vs.endIndex - 1]
-            case "present_over_time": value = 1
-            case "quantile_over_time": value = Self.quantile(param, Array(vs))
-            default: break
+                value = kind == .stddevOverTime ? (aux / count).squareRoot() : aux / count
+            case .lastOverTime: value = vs[vs.endIndex - 1]
+            case .presentOverTime: value = 1
+            case .quantileOverTime: value = Self.quantile(param, Array(vs))
             }
             guard let value else { continue }
-            let labels = name == "last_over_time" ? s.labels : s.labels.droppingName
+            let labels = kind == .lastOverTime ? s.labels : memo.derive(.droppingName, id: dropName, from: s.labels)
             out.append(InstantSample(labels: labels, timestamp: t, value: value))
         }
-        if Self.hasDuplicates(out) {
+        // Canonical labels (and a selection's distinct series): equal label sets are one identity.
+        if Self.hasDuplicateIdentities(out) {
             throw QueryError(.execution, "vector cannot contain metrics with the same labelset")
         }
         return out
@@ -437,21 +459,22 @@ extension Evaluator {
 
     // MARK: Histograms
 
-    static func histogramQuantile(_ q: Double, _ input: [InstantSample], _ t: Int64) -> [InstantSample] {
-        var index: [Labels: Int] = [:]
+    func histogramQuantile(_ q: Double, _ input: [InstantSample], _ t: Int64) -> [InstantSample] {
+        var index: [UInt: Int] = [:]
         var groups: [(labels: Labels, buckets: [(upper: Double, count: Double)])] = []
-        let excluded: Set<String> = [Labels.metricName, "le"]
+        let excluded = LabelMemo.Derivation.removing([Labels.metricName, "le"])
+        let excludedID = memo.id(of: excluded)
         for s in input {
-            guard let le = s.labels["le"], let upper = parseGoFloat(le) else { continue }
-            let key = s.labels.removing(excluded)
-            if let i = index[key] {
+            guard let upper = memo.bucketBound(s.labels) else { continue }
+            let key = memo.derive(excluded, id: excludedID, from: s.labels)
+            if let i = index[key.identity] {
                 groups[i].buckets.append((upper, s.value))
             } else {
-                index[key] = groups.count
+                index[key.identity] = groups.count
                 groups.append((key, [(upper, s.value)]))
             }
         }
-        return groups.map { InstantSample(labels: $0.labels, timestamp: t, value: bucketQuantile(q, $0.buckets)) }
+        return groups.map { InstantSample(labels: $0.labels, timestamp: t, value: Self.bucketQuantile(q, $0.buckets)) }
     }
 
     static func parseGoFloat(_ text: String) -> Double? {
