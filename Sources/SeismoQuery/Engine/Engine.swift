@@ -62,6 +62,7 @@ public struct Engine: Sendable {
         guard step > 0 else { throw QueryError(.parse, "zero or negative query resolution step widths are not accepted") }
         guard end >= start else { throw QueryError(.parse, "end timestamp must not be before start time") }
         let evaluator = try await prepare(expr, start: start, end: end, step: step)
+        if end > start { try evaluator.precomputeRangeFunctions(expr, step: step) }
         var index: [Labels: Int] = [:]
         var out: [RangeSeries] = []
         var points = 0
@@ -208,6 +209,8 @@ final class Evaluator {
     private var checks = 0
     /// Label sets derived at one step, reused at the next.
     let memo = LabelMemo()
+    /// Range functions evaluated for all steps of a range query at once.
+    var precomputed: [Expr: PrecomputedRange] = [:]
 
     init(data: [[Matcher]: [SeriesData]], start: Int64, end: Int64, options: EngineOptions, deadline: ContinuousClock.Instant) {
         self.data = data
@@ -279,7 +282,9 @@ final class Evaluator {
                 return .vector(out)
             default: throw QueryError(.execution, "unary minus on a non-numeric value")
             }
-        case .call(let name, let args): return try evalCall(name, args, t)
+        case .call(let name, let args):
+            if !precomputed.isEmpty, let range = precomputed[e], let i = range.index(of: t) { return .vector(range.vector(at: i, t)) }
+            return try evalCall(name, args, t)
         case .aggregate(let op, let inner, let param, let grouping, let without):
             return .vector(try aggregate(op, inner, param, grouping, without, t))
         case .binary(let op, let lhs, let rhs, let matching, let returnBool):

@@ -167,88 +167,10 @@ extension Evaluator {
         var out: [InstantSample] = []
         out.reserveCapacity(series.count)
         for s in series {
-            let ts = s.ts
-            let vs = s.vs
-            let n = vs.count
-            var value: Double?
-            switch kind {
-            case .rate, .increase, .delta:
-                value = Self.extrapolatedRate(
-                    ts, vs, rangeStart: rangeStart, rangeEnd: rangeEnd, isCounter: kind != .delta, isRate: kind == .rate)
-            case .irate, .idelta:
-                guard n >= 2 else { break }
-                let last = vs[vs.endIndex - 1]
-                let prev = vs[vs.endIndex - 2]
-                var result = last - prev
-                if kind == .irate && last < prev { result = last }
-                let interval = ts[ts.endIndex - 1] - ts[ts.endIndex - 2]
-                guard interval != 0 else { break }
-                if kind == .irate { result /= Double(interval) / 1000 }
-                value = result
-            case .deriv:
-                guard n >= 2 else { break }
-                value = Self.linearRegression(ts, vs, interceptTime: ts[ts.startIndex]).slope
-            case .predictLinear:
-                guard n >= 2 else { break }
-                let (slope, intercept) = Self.linearRegression(ts, vs, interceptTime: t)
-                value = slope * param + intercept
-            case .holtWinters:
-                guard n >= 2 else { break }
-                value = Self.holtWinters(Array(vs), sf: param, tf: param2)
-            case .resets:
-                var count = 0
-                var prev = vs[vs.startIndex]
-                for v in vs.dropFirst() {
-                    if v < prev { count += 1 }
-                    prev = v
-                }
-                value = Double(count)
-            case .changes:
-                var count = 0
-                var prev = vs[vs.startIndex]
-                for v in vs.dropFirst() {
-                    if v != prev && !(v.isNaN && prev.isNaN) { count += 1 }
-                    prev = v
-                }
-                value = Double(count)
-            case .avgOverTime:
-                var mean = 0.0
-                var count = 0.0
-                for v in vs {
-                    count += 1
-                    if mean.isInfinite {
-                        if v.isInfinite && (mean > 0) == (v > 0) { continue }
-                        if !v.isInfinite && !v.isNaN { continue }
-                    }
-                    mean += v / count - mean / count
-                }
-                value = mean
-            case .sumOverTime: value = vs.reduce(0, +)
-            case .countOverTime: value = Double(n)
-            case .minOverTime:
-                var m = vs[vs.startIndex]
-                for v in vs where v < m || m.isNaN { m = v }
-                value = m
-            case .maxOverTime:
-                var m = vs[vs.startIndex]
-                for v in vs where v > m || m.isNaN { m = v }
-                value = m
-            case .stddevOverTime, .stdvarOverTime:
-                var count = 0.0
-                var mean = 0.0
-                var aux = 0.0
-                for v in vs {
-                    count += 1
-                    let delta = v - mean
-                    mean += delta / count
-                    aux += delta * (v - mean)
-                }
-                value = kind == .stddevOverTime ? (aux / count).squareRoot() : aux / count
-            case .lastOverTime: value = vs[vs.endIndex - 1]
-            case .presentOverTime: value = 1
-            case .quantileOverTime: value = Self.quantile(param, Array(vs))
-            }
-            guard let value else { continue }
+            guard
+                let value = Self.rangeValue(
+                    kind, s.ts, s.vs, rangeStart: rangeStart, rangeEnd: rangeEnd, t: t, param: param, param2: param2)
+            else { continue }
             let labels = kind == .lastOverTime ? s.labels : memo.derive(.droppingName, id: dropName, from: s.labels)
             out.append(InstantSample(labels: labels, timestamp: t, value: value))
         }
@@ -257,6 +179,94 @@ extension Evaluator {
             throw QueryError(.execution, "vector cannot contain metrics with the same labelset")
         }
         return out
+    }
+
+    /// `kind` over one series' points in `[rangeStart, rangeEnd]` (stale markers removed),
+    /// evaluated at `t`; nil when the function gives no sample for them.
+    static func rangeValue(
+        _ kind: RangeFunction, _ ts: ArraySlice<Int64>, _ vs: ArraySlice<Double>, rangeStart: Int64, rangeEnd: Int64, t: Int64,
+        param: Double, param2: Double
+    ) -> Double? {
+        let n = vs.count
+        var value: Double?
+            switch kind {
+        case .rate, .increase, .delta:
+            value = Self.extrapolatedRate(
+                ts, vs, rangeStart: rangeStart, rangeEnd: rangeEnd, isCounter: kind != .delta, isRate: kind == .rate)
+        case .irate, .idelta:
+            guard n >= 2 else { break }
+            let last = vs[vs.endIndex - 1]
+            let prev = vs[vs.endIndex - 2]
+            var result = last - prev
+            if kind == .irate && last < prev { result = last }
+            let interval = ts[ts.endIndex - 1] - ts[ts.endIndex - 2]
+            guard interval != 0 else { break }
+            if kind == .irate { result /= Double(interval) / 1000 }
+            value = result
+        case .deriv:
+            guard n >= 2 else { break }
+            value = Self.linearRegression(ts, vs, interceptTime: ts[ts.startIndex]).slope
+        case .predictLinear:
+            guard n >= 2 else { break }
+            let (slope, intercept) = Self.linearRegression(ts, vs, interceptTime: t)
+            value = slope * param + intercept
+        case .holtWinters:
+            guard n >= 2 else { break }
+            value = Self.holtWinters(Array(vs), sf: param, tf: param2)
+        case .resets:
+            var count = 0
+            var prev = vs[vs.startIndex]
+            for v in vs.dropFirst() {
+                if v < prev { count += 1 }
+                prev = v
+            }
+            value = Double(count)
+        case .changes:
+            var count = 0
+            var prev = vs[vs.startIndex]
+            for v in vs.dropFirst() {
+                if v != prev && !(v.isNaN && prev.isNaN) { count += 1 }
+                prev = v
+            }
+            value = Double(count)
+        case .avgOverTime:
+            var mean = 0.0
+            var count = 0.0
+            for v in vs {
+                count += 1
+                if mean.isInfinite {
+                    if v.isInfinite && (mean > 0) == (v > 0) { continue }
+                    if !v.isInfinite && !v.isNaN { continue }
+                }
+                mean += v / count - mean / count
+            }
+            value = mean
+        case .sumOverTime: value = vs.reduce(0, +)
+        case .countOverTime: value = Double(n)
+        case .minOverTime:
+            var m = vs[vs.startIndex]
+            for v in vs where v < m || m.isNaN { m = v }
+            value = m
+        case .maxOverTime:
+            var m = vs[vs.startIndex]
+            for v in vs where v > m || m.isNaN { m = v }
+            value = m
+        case .stddevOverTime, .stdvarOverTime:
+            var count = 0.0
+            var mean = 0.0
+            var aux = 0.0
+            for v in vs {
+                count += 1
+                let delta = v - mean
+                mean += delta / count
+                aux += delta * (v - mean)
+            }
+            value = kind == .stddevOverTime ? (aux / count).squareRoot() : aux / count
+        case .lastOverTime: value = vs[vs.endIndex - 1]
+        case .presentOverTime: value = 1
+        case .quantileOverTime: value = Self.quantile(param, Array(vs))
+        }
+        return value
     }
 
     /// `rate`, `increase` and `delta`: the change over the range, extrapolated towards the

@@ -90,7 +90,11 @@ public func formatPromFloat(_ v: Double) -> String {
     if v.isNaN { return "NaN" }
     if v.isInfinite { return v > 0 ? "+Inf" : "-Inf" }
     if v == 0 { return v.sign == .minus ? "-0" : "0" }
-    var text = "\(v)"
+    var text = v.description
+    // Swift's shortest form is Go's unless it has an exponent; "42.0" is Go's "42".
+    if !text.utf8.contains(UInt8(ascii: "e")) {
+        return text.utf8.count > 2 && text.hasSuffix(".0") ? String(text.utf8.dropLast(2))! : text
+    }
     var negative = false
     if text.hasPrefix("-") {
         negative = true
