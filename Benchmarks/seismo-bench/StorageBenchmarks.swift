@@ -52,6 +52,8 @@ enum StorageBenchmarks {
         print(
             "  Seismo: \(seismo.chunks) chunks, final head flush \(String(format: "%.2f", seismo.flushSeconds)) s;"
                 + " size after flush, checkpoint and VACUUM (label index included)")
+        let tables = seismo.tables.prefix(6).map { "\($0.name) \(String(format: "%.3f", Double($0.bytes) / samples))" }
+        print("  Seismo bytes/sample by table and index: \(tables.joined(separator: ", "))")
         if let prometheus {
             print("  Prometheus: \(prometheus.blocks) blocks of 2 h, as promtool writes them (index included, not compacted further)")
         }

@@ -125,6 +125,8 @@ extension StoreBenchmark {
         /// Bytes of chunk payload alone.
         public var chunkBytes: Int
         public var chunks: Int
+        /// Bytes per table and index after the vacuum (SQLite's `dbstat`), largest first.
+        public var tables: [(name: String, bytes: Int)] = []
     }
 
     /// Appends `data` into a new file-backed store at `path` (removed first), flushes the
@@ -162,6 +164,10 @@ extension StoreBenchmark {
         } catch {
             throw StoreError(error, "cannot vacuum the store")
         }
+        let tables = (try? await store.read("cannot size the tables") { db in
+            try Row.fetchAll(db, sql: "SELECT name, sum(pgsize) AS bytes FROM dbstat GROUP BY name ORDER BY bytes DESC")
+                .map { (name: $0[0] as String, bytes: $0[1] as Int) }
+        }) ?? []
         var bytes = 0
         for suffix in ["", "-wal"] {
             let attributes = try? FileManager.default.attributesOfItem(atPath: path + suffix)
@@ -170,6 +176,6 @@ extension StoreBenchmark {
         func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }
         return IngestFigures(
             samples: data.sampleCount, seconds: seconds(ingested), flushSeconds: seconds(flushed), fileBytes: bytes,
-            chunkBytes: payload, chunks: count)
+            chunkBytes: payload, chunks: count, tables: tables)
     }
 }
