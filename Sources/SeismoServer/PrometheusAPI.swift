@@ -313,7 +313,27 @@ enum JSON {
         return out
     }
 
-    static func point(_ t: Int64, _ v: Double) -> String { "[\(time(t)),\"\(formatPromFloat(v))\"]" }
+    static func point(_ t: Int64, _ v: Double) -> String {
+        var out = ""
+        appendPoint(&out, t, v)
+        return out
+    }
+
+    /// Appends `[seconds,"value"]` without intermediate strings (range results hold many).
+    static func appendPoint(_ out: inout String, _ t: Int64, _ v: Double) {
+        out += "["
+        if t < 0 { out += "-" }
+        let m = t.magnitude
+        out += String(m / 1000)
+        let fraction = m % 1000
+        if fraction != 0 {
+            out += fraction < 10 ? ".00" : fraction < 100 ? ".0" : "."
+            out += String(fraction)
+        }
+        out += ",\""
+        out += formatPromFloat(v)
+        out += "\"]"
+    }
 
     static func result(_ value: QueryValue) -> String {
         switch value {
@@ -328,9 +348,10 @@ enum JSON {
             for (i, s) in series.enumerated() {
                 if i > 0 { out += "," }
                 out += #"{"metric":\#(labels(s.labels)),"values":["#
+                out.reserveCapacity(out.utf8.count + s.timestamps.count * 24)
                 for j in s.timestamps.indices {
                     if j > 0 { out += "," }
-                    out += point(s.timestamps[j], s.values[j])
+                    appendPoint(&out, s.timestamps[j], s.values[j])
                 }
                 out += "]}"
             }

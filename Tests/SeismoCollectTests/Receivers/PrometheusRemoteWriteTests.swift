@@ -110,7 +110,13 @@ struct PrometheusRemoteWriteTests {
                     labels = try labels.setting("job", to: "shop").setting("instance", to: "127.0.0.1:\(exporterPort)")
                     #expect(seen[labels]?.values.contains(sample.value.bitPattern) == true, "\(labels)")
                 }
-                let stats = try #require(receiver).receiver.statistics
+                // Prometheus keeps writing: a request may be between received and published.
+                let service = try #require(receiver).receiver
+                let settle = ContinuousClock.now + .seconds(30)
+                while service.statistics.published != service.statistics.received, ContinuousClock.now < settle {
+                    try await Task.sleep(for: .milliseconds(50))
+                }
+                let stats = service.statistics
                 #expect(stats.requests > 0 && stats.rejectedRequests == 0 && stats.dropped == 0)
                 #expect(stats.published == stats.received)
             }
