@@ -16,36 +16,59 @@ struct StoreAlertPersistence: AlertStatePersistence {
     func save(_ state: [UInt8]) async throws { try await store.saveAlertState(key: key, state) }
 }
 
+/// A detector's forecast, asked for one group: seconds after `time` until `feature` reaches
+/// `threshold` within `horizon` seconds (see `DetectorBank.timeToCross`).
+struct ForecastLookup: Sendable {
+    let timeToCross:
+        @Sendable (
+            _ detector: String, _ group: Labels, _ feature: String, _ threshold: Double, _ time: Double, _ horizon: Double,
+            _ below: Bool
+        ) -> Double?
+}
+
 /// Turns a flush's window outputs into what the alert rules read.
 struct AlertFeed: Sendable {
     /// Per stream that some rule reads, its feature names.
     let features: [String: [String]]
+    /// Per stream, the predictive rules that take a detector's forecast.
+    let forecastRules: [String: [(rule: String, condition: PredictiveCondition)]]
 
     init(pipeline: Pipeline, spec: AlertingSpec) {
         var streams: Set<String> = []
+        var forecastRules: [String: [(rule: String, condition: PredictiveCondition)]] = [:]
         for rule in spec.rules {
             switch rule.condition {
             case .anomaly(let c): streams.insert(c.stream)
-            case .predictive(let c): streams.insert(c.stream)
+            case .predictive(let c):
+                streams.insert(c.stream)
+                if c.detector != nil { forecastRules[c.stream, default: []].append((rule.name, c)) }
             case .query: break
             }
         }
         var features: [String: [String]] = [:]
         for name in streams { features[name] = pipeline.stream(named: name)?.featureNames ?? [] }
         self.features = features
+        self.forecastRules = forecastRules
     }
 
-    func input(_ outputs: [WindowOutput], _ events: [AnomalyEvent]) -> AlertInput {
+    func input(_ outputs: [WindowOutput], _ events: [AnomalyEvent], forecasts: ForecastLookup) -> AlertInput {
         var windows: [ScoredWindow] = []
         for output in outputs {
             guard let names = features[output.stream] else { continue }
             var values: [String: Double] = [:]
             for (name, value) in zip(names, output.values) where value.isFinite { values[name] = value }
+            var crossings: [String: Double] = [:]
+            for (rule, c) in forecastRules[output.stream] ?? [] {
+                guard let detector = c.detector else { continue }
+                crossings[rule] = forecasts.timeToCross(
+                    detector, output.group, c.feature, c.threshold, Double(output.windowEnd) / 1000,
+                    Double(c.within.milliseconds) / 1000, c.below)
+            }
             windows.append(
                 ScoredWindow(
                     stream: output.stream,
                     group: Dictionary(output.group.pairs.map { ($0.name, $0.value) }, uniquingKeysWith: { a, _ in a }),
-                    windowStart: output.windowStart, windowEnd: output.windowEnd, features: values))
+                    windowStart: output.windowStart, windowEnd: output.windowEnd, features: values, crossings: crossings))
         }
         return AlertInput(windows: windows, events: events)
     }

@@ -224,6 +224,18 @@ struct DetectorBank: Sendable {
         return results
     }
 
+    /// Seconds after `time` until `detector`'s forecast of `feature` for `group` reaches
+    /// `threshold` (see `StreamingDetector.timeToCross`); nil without such a forecast.
+    func timeToCross(
+        detector: String, group: Labels, feature: String, threshold: Double, after time: Double, horizon: Double, below: Bool
+    ) -> Double? {
+        guard let binding = bindings.first(where: { $0.spec.name == detector }),
+            let index = binding.spec.features.firstIndex(of: feature),
+            let state = states[detector]?[group]?.detector
+        else { return nil }
+        return state.timeToCross(feature: index, threshold: threshold, after: time, horizon: horizon, below: below)
+    }
+
     /// Forgets the state of every group (tests; a model reload).
     mutating func reset() { states = [:] }
 

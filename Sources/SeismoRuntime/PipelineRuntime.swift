@@ -125,7 +125,7 @@ public struct PipelineRuntime: Sendable {
         services.append(producer)
 
         var alertService: AlertService<ContinuousClock>?
-        var onScored: (@Sendable ([WindowOutput], [AnomalyEvent]) -> Void)?
+        var onScored: (@Sendable ([WindowOutput], [AnomalyEvent], ForecastLookup) -> Void)?
         let engine = Engine(querier: store)
         if let alerting = pipeline.alerting {
             let problems = QueryRuleEvaluator.problems(in: alerting)
@@ -138,7 +138,7 @@ public struct PipelineRuntime: Sendable {
                 publisher: KafkaAlertPublisher(producer: producer), evaluator: QueryRuleEvaluator(engine: engine),
                 logger: logger)
             let feed = AlertFeed(pipeline: pipeline, spec: alerting)
-            onScored = { outputs, events in service.submit(feed.input(outputs, events)) }
+            onScored = { outputs, events, forecasts in service.submit(feed.input(outputs, events, forecasts: forecasts)) }
             alertService = service
             services.append(service)
         }

@@ -26,7 +26,7 @@ final class PipelineSink: WindowSink {
     private let storedRows = Counter(label: "seismo_store_window_rows_total")
     private let onAnomaly: @Sendable (AnomalyEvent) -> Void
     /// Sees every flush's scored windows and their anomalies (alerting), once acknowledged.
-    private let onScored: (@Sendable ([WindowOutput], [AnomalyEvent]) -> Void)?
+    private let onScored: (@Sendable ([WindowOutput], [AnomalyEvent], ForecastLookup) -> Void)?
     private let newest = Atomic<Int64>(0)
     /// Per stream and group, the end of the newest window stored.
     private let storedUntil = Mutex<[String: [Labels: Int64]]>([:])
@@ -39,7 +39,7 @@ final class PipelineSink: WindowSink {
     init(
         pipeline: Pipeline, store: SQLiteStore, producer: KafkaProducer, logger: Logger, models: ModelRepository? = nil,
         onAnomaly: @escaping @Sendable (AnomalyEvent) -> Void = { _ in },
-        onScored: (@Sendable ([WindowOutput], [AnomalyEvent]) -> Void)? = nil
+        onScored: (@Sendable ([WindowOutput], [AnomalyEvent], ForecastLookup) -> Void)? = nil
     ) throws(RuntimeError) {
         self.onScored = onScored
         self.pipeline = pipeline
@@ -90,7 +90,7 @@ final class PipelineSink: WindowSink {
         storedRows.increment(by: Int64(outputs.count))
 
         guard !events.isEmpty else {
-            if !outputs.isEmpty { onScored?(outputs, []) }
+            if !outputs.isEmpty { onScored?(outputs, [], forecasts) }
             return
         }
         let records = events.map { event in
@@ -104,7 +104,18 @@ final class PipelineSink: WindowSink {
         }
         anomalyCounter.increment(by: Int64(events.count))
         for event in events { onAnomaly(event) }
-        onScored?(outputs, events)
+        onScored?(outputs, events, forecasts)
+    }
+
+    /// The detectors' forecasts, as they stand after the windows just scored.
+    private var forecasts: ForecastLookup {
+        ForecastLookup { [self] detector, group, feature, threshold, time, horizon, below in
+            self.detectors.withLock {
+                $0.timeToCross(
+                    detector: detector, group: group, feature: feature, threshold: threshold, after: time, horizon: horizon,
+                    below: below)
+            }
+        }
     }
 
     /// Drops on-time outputs that are already stored, after learning the stored history of

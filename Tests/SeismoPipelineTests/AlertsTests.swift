@@ -16,6 +16,32 @@ func alertSpec(_ alerts: String) -> String {
 
 @Suite("alerts: rules, routing, receivers and inhibition compile with positions and suggestions")
 struct AlertsTests {
+    @Test("a predictive rule's detector must be a seasonal detector of its stream reading its feature")
+    func predictiveDetector() throws {
+        let spec = minimalSpec + """
+
+            detectors:
+              - {name: z, type: zscore, stream: s, features: [n]}
+              - {name: season, type: seasonal, stream: s, features: [n]}
+            alerts:
+              rules:
+                - name: Full
+                  predict: {stream: s, feature: n, threshold: 100, within: 4h, detector: season}
+                - name: Wrong
+                  predict: {stream: s, feature: n, threshold: 100, within: 4h, detector: z}
+            """
+        let found = issues(spec)
+        #expect(found.count == 1)
+        #expect(found.first?.path == "alerts.rules[1].predict.detector")
+        #expect(found.first?.message.contains("no seasonal detector 'z' reads feature 'n' of stream 's'") == true)
+        let fixed = try PipelineLoader.load(yaml: spec.replacingOccurrences(of: "detector: z}", with: "detector: season}"), file: "t.yaml")
+        guard case .predictive(let condition) = fixed.alerting?.rules[0].condition else {
+            Issue.record("not a predictive rule")
+            return
+        }
+        #expect(condition.detector == "season")
+    }
+
     @Test("a full section compiles into the model, with the alert topic among the topics")
     func compiles() throws {
         let pipeline = try load(

@@ -12,13 +12,21 @@ public struct ScoredWindow: Sendable, Hashable, Codable {
     public var windowEnd: Int64
     /// The window's feature values (only those predictive rules read need be present).
     public var features: [String: Double]
+    /// For predictive rules that use a detector's forecast: rule name → seconds from the
+    /// window's end until that forecast reaches the rule's threshold (absent: not within
+    /// the rule's horizon, or no forecast for this group).
+    public var crossings: [String: Double]
 
-    public init(stream: String, group: AlertLabels, windowStart: Int64, windowEnd: Int64, features: [String: Double] = [:]) {
+    public init(
+        stream: String, group: AlertLabels, windowStart: Int64, windowEnd: Int64, features: [String: Double] = [:],
+        crossings: [String: Double] = [:]
+    ) {
         self.stream = stream
         self.group = group
         self.windowStart = windowStart
         self.windowEnd = windowEnd
         self.features = features
+        self.crossings = crossings
     }
 }
 
@@ -180,8 +188,11 @@ public struct RuleEngine: Sendable {
             track.history.append([Double(window.windowEnd) / 1000, value])
             if track.history.count > condition.history { track.history.removeFirst(track.history.count - condition.history) }
         }
-        let crossing = LinearForecast(points: track.history)?.timeToCross(
-            condition.threshold, after: Double(window.windowEnd) / 1000, below: condition.below)
+        let crossing =
+            condition.detector != nil
+            ? window.crossings[rule.name]
+            : LinearForecast(points: track.history)?.timeToCross(
+                condition.threshold, after: Double(window.windowEnd) / 1000, below: condition.below)
         let holds = crossing.map { $0 * 1000 <= Double(condition.within.milliseconds) } ?? false
         let labels = baseLabels(rule, group: window.group, detector: nil, severity: nil)
         let context = TemplateContext(

@@ -76,6 +76,15 @@ public struct SeasonalStreamingDetector: StreamingDetector {
             _ = trackers[i]?.update(time: time, value: value)
         }
     }
+
+    public func timeToCross(feature index: Int, threshold: Double, after time: Double, horizon: Double, below: Bool) -> Double? {
+        guard index < trackers.count, let tracker = trackers[index] else { return nil }
+        let now = tracker.forecast(at: time).yhat
+        guard now.isFinite else { return nil }
+        if below ? now <= threshold : now >= threshold { return 0 }
+        // From the near side, the forecast's first crossing is the one towards the threshold.
+        return tracker.timeToCross(threshold, after: time, horizon: horizon).map { $0 - time }
+    }
 }
 
 extension TrainedModel {

@@ -15,11 +15,18 @@ public protocol StreamingDetector: Sendable {
     func score(_ values: [Double], at time: Double) -> StreamingVerdict?
     /// Adds `values` observed at `time` to the history; the default ignores the time.
     mutating func learn(_ values: [Double], at time: Double)
+    /// Seconds after `time` until the forecast of feature `index` rises to `threshold` (with
+    /// `below`, falls to it), looking at most `horizon` seconds ahead: 0 when it already has,
+    /// nil when it does not within the horizon. Only forecasting detectors answer; the default is nil.
+    func timeToCross(feature index: Int, threshold: Double, after time: Double, horizon: Double, below: Bool) -> Double?
 }
 
 extension StreamingDetector {
     public func score(_ values: [Double], at time: Double) -> StreamingVerdict? { score(values) }
     public mutating func learn(_ values: [Double], at time: Double) { learn(values) }
+    public func timeToCross(feature index: Int, threshold: Double, after time: Double, horizon: Double, below: Bool) -> Double? {
+        nil
+    }
 }
 
 /// What a streaming detector says about one observation.

@@ -104,13 +104,14 @@ extension PipelineCompiler {
                     .unknownReference, m.location(of: "detector"),
                     "no detector is called '\(detectorName)'\(Suggestions.hint(for: detectorName, in: detectors.map(\.name)))")
             }
-        } else if let p = reader.mapping(m, "predict", allowed: ["stream", "feature", "threshold", "within", "history", "below"]) {
+        } else if let p = reader.mapping(m, "predict", allowed: ["stream", "feature", "threshold", "within", "history", "below", "detector"]) {
             let streamName = reader.string(p, "stream", required: true)
             let feature = reader.string(p, "feature", required: true)
             let threshold = reader.number(p, "threshold", required: true)
             let within = reader.duration(p, "within", required: true)
             let history = reader.int(p, "history", min: 2) ?? 30
             let below = reader.bool(p, "below") ?? false
+            let forecaster = reader.string(p, "detector")
             var stream: StreamSpec?
             if let streamName {
                 stream = streams.first { $0.name == streamName }
@@ -124,9 +125,19 @@ extension PipelineCompiler {
                 reader.report(
                     .unknownReference, p.location(of: "feature"),
                     "stream '\(stream.name)' has no feature '\(feature)'\(Suggestions.hint(for: feature, in: stream.featureNames))")
+            } else if let forecaster, let stream, let feature,
+                !detectors.contains(where: { $0.name == forecaster && $0.type == "seasonal" && $0.stream == stream.name && $0.features.contains(feature) })
+            {
+                let seasonal = detectors.filter { $0.type == "seasonal" && $0.stream == stream.name && $0.features.contains(feature) }.map(\.name)
+                reader.report(
+                    .unknownReference, p.location(of: "detector"),
+                    "no seasonal detector '\(forecaster)' reads feature '\(feature)' of stream '\(stream.name)'"
+                        + (seasonal.isEmpty ? "" : Suggestions.hint(for: forecaster, in: seasonal)))
             } else if let stream, let feature, let threshold, let within {
                 condition = .predictive(
-                    PredictiveCondition(stream: stream.name, feature: feature, threshold: threshold, within: within, history: history, below: below))
+                    PredictiveCondition(
+                        stream: stream.name, feature: feature, threshold: threshold, within: within, history: history, below: below,
+                        detector: forecaster))
             }
         } else if let expression = reader.string(m, "expr") {
             if expression.trimmingSpaces.isEmpty {

@@ -109,9 +109,17 @@ public struct PredictiveCondition: Sendable, Hashable {
     public var history: Int
     /// Fires when the forecast falls to the threshold (free space running out) instead of rising to it.
     public var below: Bool
+    /// A `seasonal` detector of the stream reading the feature: when set, the forecast is that
+    /// detector's (trend, seasonality and level, per group) instead of a line through the
+    /// last `history` windows.
+    public var detector: String?
 
-    public init(stream: String, feature: String, threshold: Double, within: Duration, history: Int = 30, below: Bool = false) {
+    public init(
+        stream: String, feature: String, threshold: Double, within: Duration, history: Int = 30, below: Bool = false,
+        detector: String? = nil
+    ) {
         self.below = below
+        self.detector = detector
         self.stream = stream
         self.feature = feature
         self.threshold = threshold

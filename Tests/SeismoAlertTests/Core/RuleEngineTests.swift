@@ -172,6 +172,26 @@ struct PredictiveRuleTests {
         #expect(firedAt == 40)
     }
 
+    @Test("with a detector, the detector's forecast decides: a crossing within the horizon fires, none resolves")
+    func detectorForecast() {
+        let rule = AlertRuleSpec(
+            name: "DiskFull",
+            condition: .predictive(.init(stream: "http", feature: "disk", threshold: 100, within: .seconds(3600), detector: "season")))
+        var engine = RuleEngine(pipeline: "demo", rules: [rule])
+        func window(_ i: Int64, crossing: Double?) -> ScoredWindow {
+            var w = Windows.window(i, features: ["disk": 50])
+            if let crossing { w.crossings = ["DiskFull": crossing] }
+            return w
+        }
+        // The feature itself is flat: a line through it would never fire.
+        #expect(engine.observe(windows: [window(1, crossing: 7200)], events: [], now: 1).isEmpty)
+        let fired = engine.observe(windows: [window(2, crossing: 1800)], events: [], now: 2)
+        #expect(fired.map(\.value) == [1800])
+        #expect(fired.first?.labels["alertname"] == "DiskFull")
+        let resolved = engine.observe(windows: [window(3, crossing: nil)], events: [], now: 3)
+        #expect(resolved.first?.isResolved == true)
+    }
+
     @Test("a flat or falling feature never fires")
     func flat() {
         var engine = RuleEngine(pipeline: "demo", rules: [rule(within: .seconds(3600))])

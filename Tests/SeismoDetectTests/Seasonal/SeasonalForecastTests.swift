@@ -110,6 +110,27 @@ struct SeasonalForecastTests {
         #expect(tracker.timeToCross(-1_000, after: times.last!, horizon: 86_400) == nil)
     }
 
+    @Test("the streaming detector answers in seconds from now: 0 when already past, falling with `below`")
+    func streamingCrossing() throws {
+        let times = (0..<200).map { Double($0) * 60 }
+        let model = try SeasonalForecaster(configuration: SeasonalConfiguration(periods: [])).fit(
+            times: times, values: times.map { 5 + 2 * $0 / 60 })
+        var detector = SeasonalStreamingDetector(
+            models: SeasonalModelSet(
+                featureNames: ["disk"], threshold: 1,
+                entries: [.init(group: "", feature: "disk", model: model, historyTimes: [], historyValues: [])]),
+            group: "",
+            featureNames: ["disk"])
+        let now = times.last!
+        let rising = try #require(detector.timeToCross(feature: 0, threshold: 1_005, after: now, horizon: 86_400, below: false))
+        #expect(abs(rising - (500 - 199) * 60) < 1)
+        #expect(detector.timeToCross(feature: 0, threshold: 100, after: now, horizon: 86_400, below: false) == 0)
+        #expect(detector.timeToCross(feature: 0, threshold: 100, after: now, horizon: 86_400, below: true) == nil)
+        #expect(detector.timeToCross(feature: 1, threshold: 1_005, after: now, horizon: 86_400, below: false) == nil)
+        detector.learn([403], at: now + 60)
+        #expect(detector.timeToCross(feature: 0, threshold: 1_005, after: now + 60, horizon: 86_400, below: false) != nil)
+    }
+
     @Test("the AnomalyDetector conformance scores a table and returns the band")
     func detectorProtocol() throws {
         let s = synthetic(hours: 24 * 14)
