@@ -3,7 +3,7 @@
 
 SWIFT      ?= swift
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-APT_DEPS   := pkg-config librdkafka-dev libopenblas-dev libsqlite3-dev kcat protobuf-compiler curl prometheus prometheus-alertmanager prometheus-node-exporter prometheus-blackbox-exporter openssl
+APT_DEPS   := pkg-config librdkafka-dev libopenblas-dev libsqlite3-dev zlib1g-dev kcat protobuf-compiler curl prometheus prometheus-alertmanager prometheus-node-exporter prometheus-blackbox-exporter openssl
 BIN_DEBUG   = $(shell $(SWIFT) build --show-bin-path)
 BIN_RELEASE = $(shell $(SWIFT) build -c release --show-bin-path)
 

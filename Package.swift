@@ -33,11 +33,13 @@ let package = Package(
         .target(
             name: "SeismoWire",
             dependencies: [
-                "SeismoCore",
+                "SeismoCore", "CZlib",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ],
             exclude: ["Proto"]
         ),
+        // zlib, from the system (Debian: zlib1g-dev): gzip bodies (OTLP/HTTP, Loki JSON).
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // librdkafka, from the system (Debian: librdkafka-dev).
         .systemLibrary(
             name: "CRdKafka",

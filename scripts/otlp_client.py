@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """Sends metrics, traces and logs to an OTLP/HTTP endpoint with the OpenTelemetry Python SDK
 (the real client in Seismo's OTLP receiver test). Prints what it sent as JSON on stdout.
+Traces go gzip-compressed (as the OpenTelemetry Collector sends by default), metrics and logs
+uncompressed.
 
 usage: otlp_client.py http://127.0.0.1:PORT
 """
@@ -10,6 +12,7 @@ import sys
 
 from opentelemetry import metrics, trace
 from opentelemetry._logs import set_logger_provider
+from opentelemetry.exporter.otlp.proto.http import Compression
 from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter
 from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
@@ -44,7 +47,7 @@ for value in (0.05, 0.5, 0.7, 3.0, 20.0):
     duration.record(value, {"method": "card"})
 
 tracer_provider = TracerProvider(resource=resource)
-tracer_provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=base + "/v1/traces")))
+tracer_provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=base + "/v1/traces", compression=Compression.Gzip)))
 tracer = tracer_provider.get_tracer("shop.tracing")
 spans = []
 with tracer.start_as_current_span("checkout", kind=trace.SpanKind.SERVER, attributes={"http.method": "POST"}) as root:

@@ -105,6 +105,22 @@ public struct PushLimits: Sendable, Hashable {
         self.labels = labels
     }
 
+    /// The body of `request` as sent with `Content-Encoding` identity (or none) or gzip,
+    /// inflated within `maxDecodedBytes` (413 beyond, 400 when damaged; 415 for other encodings).
+    public func identityOrGzip(_ request: PushRequest) throws(PushFailure) -> [UInt8] {
+        switch request.contentEncoding?.lowercased() ?? "" {
+        case "", "identity": return request.body
+        case "gzip", "x-gzip":
+            do { return try Gzip.decompress(request.body, maxLength: maxDecodedBytes) } catch {
+                switch error {
+                case .tooLarge(let limit): throw .tooLarge("decompressed body is over the limit of \(limit) bytes")
+                case .damaged(let reason): throw .badRequest("gzip: \(reason)")
+                }
+            }
+        case let other: throw .unsupportedMedia("Content-Encoding \(other) is not supported; send gzip or identity")
+        }
+    }
+
     /// Snappy-decompresses `body` within `maxDecodedBytes` (413 beyond, 400 when damaged).
     public func unsnappy(_ body: [UInt8]) throws(PushFailure) -> [UInt8] {
         let declared: Int

@@ -58,9 +58,7 @@ public final class OTLPRoute: PushRoute {
     private func isJSON(_ request: PushRequest) -> Bool { request.mediaType == "application/json" }
 
     public func decode(_ request: PushRequest, limits: PushLimits) throws(PushFailure) -> DecodedPush {
-        if let encoding = request.contentEncoding?.lowercased(), !encoding.isEmpty, encoding != "identity" {
-            throw .unsupportedMedia("Content-Encoding \(encoding) is not supported; send the body uncompressed")
-        }
+        let body = try limits.identityOrGzip(request)
         let json: Bool
         switch request.mediaType {
         case "application/json": json = true
@@ -72,13 +70,13 @@ public final class OTLPRoute: PushRoute {
             let result: OTLPTranslator.Result
             switch signal {
             case .metrics:
-                let groups = json ? try OTLPJSON.decodeMetrics(request.body) : try OTLPProtobuf.decodeMetrics(request.body)
+                let groups = json ? try OTLPJSON.decodeMetrics(body) : try OTLPProtobuf.decodeMetrics(body)
                 result = translator.withLock { $0.metrics(groups, now: now) }
             case .logs:
-                let groups = json ? try OTLPJSON.decodeLogs(request.body) : try OTLPProtobuf.decodeLogs(request.body)
+                let groups = json ? try OTLPJSON.decodeLogs(body) : try OTLPProtobuf.decodeLogs(body)
                 result = translator.withLock { $0.logs(groups, now: now) }
             case .traces:
-                let groups = json ? try OTLPJSON.decodeTraces(request.body) : try OTLPProtobuf.decodeTraces(request.body)
+                let groups = json ? try OTLPJSON.decodeTraces(body) : try OTLPProtobuf.decodeTraces(body)
                 result = translator.withLock { $0.spans(groups) }
             }
             var why = result.firstRejection
@@ -114,10 +112,8 @@ public struct LokiPushRoute: PushRoute {
     public func decode(_ request: PushRequest, limits: PushLimits) throws(PushFailure) -> DecodedPush {
         let decoded: LokiPush.Request
         if request.mediaType == "application/json" {
-            if let encoding = request.contentEncoding?.lowercased(), !encoding.isEmpty, encoding != "identity" {
-                throw .unsupportedMedia("Content-Encoding \(encoding) is not supported for JSON")
-            }
-            do { decoded = try LokiPush.decodeJSON(request.body, limits: limits.labels) } catch {
+            let body = try limits.identityOrGzip(request)
+            do { decoded = try LokiPush.decodeJSON(body, limits: limits.labels) } catch {
                 throw .badRequest("not a valid Loki push request: \(error)")
             }
         } else if request.mediaType.isEmpty || request.mediaType == "application/x-protobuf" {

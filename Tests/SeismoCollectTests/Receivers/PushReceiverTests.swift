@@ -144,6 +144,19 @@ struct PushReceiverTests {
             #expect(proto.body.first == 0x08 && proto.body.dropFirst().first == 3)  // code 3 INVALID_ARGUMENT
             let media = await receiver.handle(PushRequest(path: "/v1/metrics", contentType: "text/plain", body: []))
             #expect(media.status == 415)
+
+            // Content-Encoding: gzip is inflated; a damaged stream is 400, another encoding 415.
+            let gzipped = await receiver.handle(
+                PushRequest(path: "/v1/traces", contentType: "application/json", contentEncoding: "gzip", body: Gzip.compress(Array(json.utf8))))
+            #expect(gzipped.status == 200)
+            #expect(gzipped.text.contains("\"rejectedSpans\":\"1\""))
+            let damaged = await receiver.handle(
+                PushRequest(path: "/v1/traces", contentType: "application/json", contentEncoding: "gzip", body: Array(Gzip.compress(Array(json.utf8)).dropLast(12))))
+            #expect(damaged.status == 400)
+            #expect(damaged.text.contains("gzip"))
+            let brotli = await receiver.handle(
+                PushRequest(path: "/v1/traces", contentType: "application/json", contentEncoding: "br", body: Array(json.utf8)))
+            #expect(brotli.status == 415)
             let unknown = await receiver.handle(PushRequest(path: "/v1/profiles", contentType: "application/json", body: []))
             #expect(unknown.status == 404)
         }
