@@ -183,8 +183,8 @@ let package = Package(
 
         .testTarget(name: "SeismoCoreTests", dependencies: ["SeismoCore"]),
         .testTarget(name: "SeismoWireTests", dependencies: ["SeismoWire", "SeismoTesting"]),
-        .testTarget(name: "SeismoDetectTests", dependencies: ["SeismoDetect"]),
-        .testTarget(name: "SeismoPipelineTests", dependencies: ["SeismoPipeline"]),
+        .testTarget(name: "SeismoDetectTests", dependencies: ["SeismoDetect", "SeismoTesting"]),
+        .testTarget(name: "SeismoPipelineTests", dependencies: ["SeismoPipeline", "SeismoTesting"]),
         .testTarget(name: "SeismoStoreTests", dependencies: ["SeismoStore"]),
         .testTarget(
             name: "SeismoQueryTests", dependencies: ["SeismoQuery", "SeismoStore", "SeismoTesting"],

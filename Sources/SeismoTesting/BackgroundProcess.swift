@@ -58,7 +58,8 @@ public final class BackgroundProcess: @unchecked Sendable {
             if !isRunning { return stdout.contains(text) }
             try await Task.sleep(for: .milliseconds(50))
         }
-        return false
+        // Once more: on a loaded machine the loop may wake only after the deadline.
+        return stdout.contains(text)
     }
 
     /// Waits for the exit, up to `timeout` (then kills it); returns the exit status.

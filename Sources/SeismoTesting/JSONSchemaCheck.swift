@@ -16,20 +16,8 @@ public enum JSONSchemaCheck {
 
     /// Whether `json` is valid against the schema at `schemaPath`, and the validator's
     /// messages (one per violation).
-    public static func validate(_ json: [UInt8], schema schemaPath: String) throws -> (valid: Bool, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", script, schemaPath]
-        let input = Pipe()
-        let output = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        input.fileHandleForWriting.write(Data(json))
-        try input.fileHandleForWriting.close()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus == 0, text)
+    public static func validate(_ json: [UInt8], schema schemaPath: String) async throws -> (valid: Bool, output: String) {
+        let out = try await ProcessRunner.run("/usr/bin/env", ["python3", "-c", script, schemaPath], stdin: Data(json))
+        return (out.status == 0, out.stdout + out.stderr)
     }
 }

@@ -1,4 +1,5 @@
 import SeismoCore
+import SeismoTesting
 import Testing
 @testable import SeismoPipeline
 
@@ -131,18 +132,18 @@ struct ShippedPipelineTests {
     }
 
     @Test("every shipped pipeline loads and validates against the JSON Schema (python jsonschema)", arguments: files)
-    func schema(file: String) throws {
+    func schema(file: String) async throws {
         _ = try PipelineLoader.load(path: repositoryRoot.appendingPathComponent(file).path)
-        let result = try SchemaCheck.run(repositoryRoot.appendingPathComponent(file).path)
+        let result = try await SchemaCheck.run(repositoryRoot.appendingPathComponent(file).path)
         #expect(result.valid, "\(result.output)")
     }
 
     @Test("the schema rejects what the loader rejects: an unknown key and a bad enum")
-    func schemaRejects() throws {
+    func schemaRejects() async throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("seismo-bad-\(UInt32.random(in: 0...UInt32.max)).yaml")
         try (minimalSpec.replacingOccurrences(of: "{fn: count}", with: "{fn: cnt}") + "\nruntme: {}").write(to: path, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(at: path) }
-        let result = try SchemaCheck.run(path.path)
+        let result = try await SchemaCheck.run(path.path)
         #expect(!result.valid)
         #expect(result.output.contains("runtme") && result.output.contains("cnt"))
     }
@@ -152,7 +153,7 @@ import Foundation
 
 /// Runs python3's `jsonschema` (Draft 2020-12) on a YAML file against schemas/pipeline.v1.schema.json.
 enum SchemaCheck {
-    static func run(_ yamlPath: String) throws -> (valid: Bool, output: String) {
+    static func run(_ yamlPath: String) async throws -> (valid: Bool, output: String) {
         // YAML timestamps stay strings, as the loader reads them.
         let script = """
             import json, sys, yaml
@@ -168,16 +169,8 @@ enum SchemaCheck {
             sys.exit(1 if errors else 0)
             """
         let schema = repositoryRoot.appendingPathComponent("schemas/pipeline.v1.schema.json").path
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", script, schema, yamlPath]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus == 0, text)
+        let run = try await ProcessRunner.run("/usr/bin/env", ["python3", "-c", script, schema, yamlPath])
+        return (run.status == 0, run.stdout + run.stderr)
     }
 }
 
@@ -228,17 +221,17 @@ struct TrainedDetectorSpecTests {
     }
 
     @Test("the JSON Schema accepts the trained types and their threshold, and rejects a threshold of 0")
-    func schema() throws {
+    func schema() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("seismo-schema-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let good = directory.appendingPathComponent("good.yaml")
         try spec("autoencoder", ", threshold: 1.2, params: {layers: [8, 2], activation: relu, false_positive_rate: 0.02}")
             .write(to: good, atomically: true, encoding: .utf8)
-        let accepted = try SchemaCheck.run(good.path)
+        let accepted = try await SchemaCheck.run(good.path)
         #expect(accepted.valid, "\(accepted.output)")
         let bad = directory.appendingPathComponent("bad.yaml")
         try spec("seasonal", ", threshold: 0").write(to: bad, atomically: true, encoding: .utf8)
-        let refused = try SchemaCheck.run(bad.path)
+        let refused = try await SchemaCheck.run(bad.path)
         #expect(!refused.valid && refused.output.contains("0"))
     }
 }

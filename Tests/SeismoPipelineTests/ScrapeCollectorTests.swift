@@ -164,11 +164,11 @@ struct ScrapeCollectorTests {
     }
 
     @Test("pipelines/examples/node.yaml loads and matches the JSON Schema")
-    func example() throws {
+    func example() async throws {
         let path = repositoryRoot.appendingPathComponent("pipelines/examples/node.yaml").path
         let pipeline = try PipelineLoader.load(path: path)
         #expect(pipeline.collectors.map(\.kind.typeName) == ["prometheus_scrape", "host", "probe"])
-        let check = try SchemaCheck.run(path)
+        let check = try await SchemaCheck.run(path)
         #expect(check.valid, "\(check.output)")
     }
 }

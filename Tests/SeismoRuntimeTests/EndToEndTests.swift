@@ -128,7 +128,13 @@ struct EndToEndTests {
         let rows = try await fixture.waitForRows(PipelineFixture.expectedRows().count, store: "\(dataDir)/poison.sqlite", while: run)
         checkRows(rows)
 
-        let dead = try await kcat(["-C", "-b", brokers, "-t", "deadletter.poison", "-o", "beginning", "-e", "-q", "-f", "%h\t%s\n"])
+        // The dead letters are produced within the flush that stores the rows: read until they are there.
+        var dead = try await kcat(["-C", "-b", brokers, "-t", "deadletter.poison", "-o", "beginning", "-e", "-q", "-f", "%h\t%s\n"])
+        let deadline = ContinuousClock.now + .seconds(60)
+        while dead.stdout.split(separator: "\n").count < 3, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(500))
+            dead = try await kcat(["-C", "-b", brokers, "-t", "deadletter.poison", "-o", "beginning", "-e", "-q", "-f", "%h\t%s\n"])
+        }
         let lines = dead.stdout.split(separator: "\n")
         #expect(lines.count == 3, "\(dead.stdout) \(dead.stderr)")
         for (i, line) in lines.enumerated() {

@@ -184,12 +184,12 @@ struct PipelineFixture {
         let broker = try BackgroundProcess(
             Binaries.seismo, ["broker", "--brokers", "1", "--address-file", addressFile] + topics.flatMap { ["--topic", $0] })
         let deadline = ContinuousClock.now + .seconds(90)
-        while ContinuousClock.now < deadline {
+        repeat {
             if let address = try? String(contentsOfFile: addressFile, encoding: .utf8), !address.isEmpty {
                 return (broker, address)
             }
             try await Task.sleep(for: .milliseconds(50))
-        }
+        } while ContinuousClock.now < deadline || (try? String(contentsOfFile: addressFile, encoding: .utf8))?.isEmpty == false
         Issue.record("broker did not start: \(broker.stderr)")
         throw CancellationError()
     }

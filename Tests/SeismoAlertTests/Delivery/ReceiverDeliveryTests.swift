@@ -122,24 +122,24 @@ struct AlertRecordSchemaTests {
         .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("schemas/alert.v1.schema.json")
 
     @Test("firing and resolved records validate; a resolved one without ends_at does not")
-    func validate() throws {
+    func validate() async throws {
         var resolved = firingAlert
         resolved.endsAt = firingAlert.startsAt + 5_000
         for alert in [firingAlert, resolved] {
-            let result = try Self.validate(Payloads.kafka(alert, pipeline: "demo"))
+            let result = try await Self.validate(Payloads.kafka(alert, pipeline: "demo"))
             #expect(result.valid, "\(result.output)")
         }
         var broken = try #require(try JSONSerialization.jsonObject(with: Data(Payloads.kafka(resolved, pipeline: "demo"))) as? [String: Any])
         broken["ends_at"] = nil
         broken["ends_at_ms"] = nil
-        let result = try Self.validate(Array(JSONSerialization.data(withJSONObject: broken)))
+        let result = try await Self.validate(Array(JSONSerialization.data(withJSONObject: broken)))
         #expect(!result.valid)
         let record = try JSONDecoder().decode(Payloads.AlertRecord.self, from: Data(Payloads.kafka(resolved, pipeline: "demo")))
         #expect(record.status == "resolved")
         #expect(record.fingerprint == firingAlert.fingerprint)
     }
 
-    static func validate(_ json: [UInt8]) throws -> (valid: Bool, output: String) {
-        try JSONSchemaCheck.validate(json, schema: schema.path)
+    static func validate(_ json: [UInt8]) async throws -> (valid: Bool, output: String) {
+        try await JSONSchemaCheck.validate(json, schema: schema.path)
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import SeismoCore
 @testable import SeismoDetect
+import SeismoTesting
 import Testing
 
 @Suite("NAB scoring of binary detections")
@@ -33,7 +34,7 @@ struct NABScoringTests {
     }
 
     @Test("matches /work/shared/eval/nab_score.py at a fixed threshold on random series, all three profiles")
-    func parityWithReferenceScorer() throws {
+    func parityWithReferenceScorer() async throws {
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("shared/eval/nab_score.py").path
@@ -69,16 +70,14 @@ struct NABScoringTests {
             try results.write(to: root.appendingPathComponent("results/d/cat/s\(s).csv"), atomically: true, encoding: .utf8)
         }
         try JSONSerialization.data(withJSONObject: labels).write(to: root.appendingPathComponent("labels.json"))
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [
-            "python3", script, "--data", root.appendingPathComponent("data").path, "--labels",
-            root.appendingPathComponent("labels.json").path, "--results", root.appendingPathComponent("results").path,
-            "--detector", "d", "--threshold", "0.5", "--quiet", "--json", root.appendingPathComponent("out.json").path,
-        ]
-        try process.run()
-        process.waitUntilExit()
-        try #require(process.terminationStatus == 0)
+        let run = try await ProcessRunner.run(
+            "/usr/bin/env",
+            [
+                "python3", script, "--data", root.appendingPathComponent("data").path, "--labels",
+                root.appendingPathComponent("labels.json").path, "--results", root.appendingPathComponent("results").path,
+                "--detector", "d", "--threshold", "0.5", "--quiet", "--json", root.appendingPathComponent("out.json").path,
+            ], timeout: .seconds(600))
+        try #require(run.status == 0, "\(run.stderr)")
         let report = try #require(
             try JSONSerialization.jsonObject(with: Data(contentsOf: root.appendingPathComponent("out.json"))) as? [String: Any])
         let profiles = try #require(report["profiles"] as? [String: [String: Any]])

@@ -1,5 +1,6 @@
 import Foundation
 import SeismoDetect
+import SeismoTesting
 import Testing
 
 /// Runs scripts/iforest_parity.py (numpy + scikit-learn) and holds our forest to sklearn's ROC-AUC.
@@ -10,26 +11,16 @@ struct ParityTests {
         .deletingLastPathComponent()
 
     @Test("ROC-AUC within 0.02 of sklearn IsolationForest(n_estimators=100, max_samples=256) on five data sets")
-    func parity() throws {
+    func parity() async throws {
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("iforest-parity-\(getpid())")
         defer { try? FileManager.default.removeItem(at: out) }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", Self.repoRoot.appendingPathComponent("scripts/iforest_parity.py").path, out.path]
-        var environment = ProcessInfo.processInfo.environment
-        environment["OMP_NUM_THREADS"] = "1"
-        process.environment = environment
-        let stdout = Pipe()
-        let stderr = Pipe()
-        process.standardOutput = stdout
-        process.standardError = stderr
-        try process.run()
-        let output = String(decoding: stdout.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        let errors = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
+        let run = try await ProcessRunner.run(
+            "/usr/bin/env", ["python3", Self.repoRoot.appendingPathComponent("scripts/iforest_parity.py").path, out.path],
+            environment: ["OMP_NUM_THREADS": "1"], timeout: .seconds(600))
+        let output = run.stdout
         try #require(
-            process.terminationStatus == 0,
-            "iforest_parity.py failed (needs `python3 -m pip install scikit-learn numpy`): \(errors)")
+            run.status == 0,
+            "iforest_parity.py failed (needs `python3 -m pip install scikit-learn numpy`): \(run.stderr)")
 
         let results = output.split(separator: "\n").map { $0.split(separator: " ") }
         #expect(results.count >= 5)

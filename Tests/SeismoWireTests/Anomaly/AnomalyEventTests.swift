@@ -139,21 +139,21 @@ struct AnomalyEventTests {
     }
 
     @Test("encoded events validate against the JSON Schema with python jsonschema; broken ones do not")
-    func validatesWithJSONSchema() throws {
+    func validatesWithJSONSchema() async throws {
         var nonFinite = Self.event(score: .infinity)
         nonFinite.observed["gap"] = .nan
         for event in [Self.event(), Self.event(optionals: false), nonFinite] {
-            let result = try Self.validate(AnomalyEventCodec.encode(event))
+            let result = try await Self.validate(AnomalyEventCodec.encode(event))
             #expect(result.valid, "\(result.output)")
         }
         var broken = try Self.jsonObject(AnomalyEventCodec.encode(Self.event()))
         broken["severity"] = "catastrophic"
-        let result = try Self.validate(Array(JSONSerialization.data(withJSONObject: broken)))
+        let result = try await Self.validate(Array(JSONSerialization.data(withJSONObject: broken)))
         #expect(!result.valid)
         #expect(result.output.contains("catastrophic"))
     }
 
-    static func validate(_ json: [UInt8]) throws -> (valid: Bool, output: String) {
-        try JSONSchemaCheck.validate(json, schema: schemaURL.path)
+    static func validate(_ json: [UInt8]) async throws -> (valid: Bool, output: String) {
+        try await JSONSchemaCheck.validate(json, schema: schemaURL.path)
     }
 }
