@@ -141,15 +141,38 @@ public struct Labels: Hashable, Sendable, Sequence, CustomStringConvertible {
     /// The stable 64-bit hash of this set: xxHash64 over `name 0xFF value 0xFF …`.
     /// The same labels give the same hash on every machine and in every release.
     public var stableHash: UInt64 {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(pairs.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count + 2 })
-        for pair in pairs {
-            bytes.append(contentsOf: pair.name.utf8)
-            bytes.append(0xFF)
-            bytes.append(contentsOf: pair.value.utf8)
-            bytes.append(0xFF)
+        var total = 0
+        for pair in pairs { total += pair.name.utf8.count + pair.value.utf8.count + 2 }
+        // Hashed from a temporary buffer (on the stack when small), not a new array.
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: total) { buffer in
+            var at = 0
+            for pair in pairs {
+                at = Labels.copyUTF8(pair.name, into: buffer, at: at)
+                buffer[at] = 0xFF
+                at = Labels.copyUTF8(pair.value, into: buffer, at: at + 1)
+                buffer[at] = 0xFF
+                at += 1
+            }
+            return XXHash64.hash(UnsafeRawBufferPointer(buffer))
         }
-        return XXHash64.hash(bytes)
+    }
+
+    /// Copies the UTF-8 bytes of `string` into `buffer` at `at`; returns the index after them.
+    @inline(__always)
+    private static func copyUTF8(_ string: String, into buffer: UnsafeMutableBufferPointer<UInt8>, at: Int) -> Int {
+        let count = string.utf8.count
+        let copied: Void? = string.utf8.withContiguousStorageIfAvailable { bytes in
+            guard let source = bytes.baseAddress, count > 0 else { return }
+            (buffer.baseAddress! + at).initialize(from: source, count: count)
+        }
+        if copied == nil {
+            var index = at
+            for byte in string.utf8 {
+                buffer[index] = byte
+                index += 1
+            }
+        }
+        return at + count
     }
 
     /// Prometheus notation: `name{a="1", b="2"}`.

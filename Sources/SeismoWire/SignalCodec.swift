@@ -1,5 +1,11 @@
 import SeismoCore
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Encodes and decodes `SignalBatch` as the protobuf message `seismo.wire.v1.SignalBatch`
 /// (`Proto/seismo/wire/v1/signals.proto`), the payload of records on signal topics.
 ///
@@ -133,18 +139,70 @@ enum SpanField {
 }
 
 /// The encoder's string table: index 0 is "", every other string appears once.
+///
+/// An open-addressed table over the strings' UTF-8 bytes (xxHash64, byte compare), which
+/// costs less per lookup than `[String: UInt32]` (SipHash over normalized text); strings
+/// are compared byte for byte, as label values are.
 struct SymbolInterner {
     private(set) var strings: [String] = [""]
-    private var index: [String: UInt32] = ["": 0]
     private(set) var byteCount = 2
+    /// ref + 1 per slot; 0 is empty. At most half full.
+    private var slots = [Int32](repeating: 0, count: 64)
+    private var hashes: [UInt64] = [0]
+    /// The bytes of string `ref` are `bytes[ends[ref - 1] ..< ends[ref]]` (from 0 for ref 0).
+    private var bytes: [UInt8] = []
+    private var ends: [Int] = [0]
 
     mutating func ref(_ string: String) -> UInt32 {
-        if let existing = index[string] { return existing }
-        let ref = UInt32(strings.count)
+        if string.isEmpty { return 0 }
+        if let found = string.utf8.withContiguousStorageIfAvailable({ ref(string, $0) }) { return found }
+        let copied = Array(string.utf8)
+        return copied.withUnsafeBufferPointer { ref(string, $0) }
+    }
+
+    private mutating func ref(_ string: String, _ utf8: UnsafeBufferPointer<UInt8>) -> UInt32 {
+        let hash = XXHash64.hash(UnsafeRawBufferPointer(utf8))
+        var mask = slots.count - 1
+        var slot = Int(truncatingIfNeeded: hash) & mask
+        while slots[slot] != 0 {
+            let ref = Int(slots[slot]) - 1
+            if hashes[ref] == hash, equal(ref, utf8) { return UInt32(ref) }
+            slot = (slot + 1) & mask
+        }
+        let ref = strings.count
         strings.append(string)
-        index[string] = ref
-        byteCount += string.utf8.count + 6
-        return ref
+        hashes.append(hash)
+        bytes.append(contentsOf: utf8)
+        ends.append(bytes.count)
+        byteCount += utf8.count + 6
+        if ref * 2 >= slots.count {
+            grow()
+            mask = slots.count - 1
+            slot = Int(truncatingIfNeeded: hash) & mask
+            while slots[slot] != 0 { slot = (slot + 1) & mask }
+        }
+        slots[slot] = Int32(ref + 1)
+        return UInt32(ref)
+    }
+
+    private func equal(_ ref: Int, _ utf8: UnsafeBufferPointer<UInt8>) -> Bool {
+        let start = ends[ref - 1]
+        guard ends[ref] - start == utf8.count else { return false }
+        return bytes.withUnsafeBufferPointer { stored in
+            guard let base = stored.baseAddress, let other = utf8.baseAddress else { return utf8.isEmpty }
+            return memcmp(base + start, other, utf8.count) == 0
+        }
+    }
+
+    private mutating func grow() {
+        var grown = [Int32](repeating: 0, count: slots.count * 2)
+        let mask = grown.count - 1
+        for ref in 1..<strings.count {
+            var slot = Int(truncatingIfNeeded: hashes[ref]) & mask
+            while grown[slot] != 0 { slot = (slot + 1) & mask }
+            grown[slot] = Int32(ref + 1)
+        }
+        slots = grown
     }
 
     mutating func labelRefs(_ labels: Labels, into refs: inout [UInt32]) {

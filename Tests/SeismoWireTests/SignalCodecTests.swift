@@ -20,6 +20,33 @@ struct SignalCodecTests {
         }
     }
 
+    @Test("label values that are canonically equivalent but differ in bytes keep their own bytes")
+    func canonicalEquivalents() throws {
+        let nfc = "caf\u{E9}"
+        let nfd = "cafe\u{301}"
+        let batch = SignalBatch(series: [
+            SeriesSamples(labels: ["__name__": "m", "v": nfc], timestamps: [1], values: [1]),
+            SeriesSamples(labels: ["__name__": "m", "v": nfd], timestamps: [1], values: [2]),
+        ])
+        let decoded = try SignalCodec.decode(SignalCodec.encode(batch))
+        #expect(decoded.series.map { Array(($0.labels["v"] ?? "").utf8) } == [Array(nfc.utf8), Array(nfd.utf8)])
+    }
+
+    @Test("the string table holds each distinct string once, in order of first use, across many strings")
+    func symbolTable() {
+        var symbols = SymbolInterner()
+        var refs: [UInt32] = []
+        for round in 0..<3 {
+            for i in 0..<5000 {
+                refs.append(symbols.ref("s\(i)"))
+                if round == 0 { #expect(refs.last == UInt32(i + 1)) }
+            }
+        }
+        #expect(symbols.strings.count == 5001 && symbols.strings.first == "")
+        #expect(symbols.ref("") == 0)
+        #expect(Array(refs[0..<5000]) == Array(refs[5000..<10000]) && Array(refs[0..<5000]) == Array(refs[10000...]))
+    }
+
     @Test("an empty batch round-trips and is a few bytes")
     func emptyBatch() throws {
         let bytes = SignalCodec.encode(SignalBatch())

@@ -13,6 +13,17 @@ public enum KafkaPartitioner {
     /// The 32-bit MurmurHash2 of `key` with Kafka's seed `0x9747b28c`, as the Java
     /// client's `Utils.murmur2` returns it (signed).
     public static func murmur2Hash(_ key: [UInt8]) -> Int32 {
+        key.withUnsafeBytes { murmur2Hash($0) }
+    }
+
+    /// The partition of a key made by `RecordKey.series(_:)` from `hash`, without making the key.
+    static func murmur2(keyHash hash: UInt64, partitionCount: Int32) -> Int32 {
+        precondition(partitionCount > 0, "partitionCount must be positive")
+        let positive = withUnsafeBytes(of: hash.bigEndian) { UInt32(bitPattern: murmur2Hash($0)) } & 0x7FFF_FFFF
+        return Int32(positive % UInt32(partitionCount))
+    }
+
+    static func murmur2Hash(_ key: UnsafeRawBufferPointer) -> Int32 {
         let m: UInt32 = 0x5BD1_E995
         let count = key.count
         var h = 0x9747_B28C ^ UInt32(truncatingIfNeeded: count)

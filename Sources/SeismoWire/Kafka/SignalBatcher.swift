@@ -65,27 +65,29 @@ public struct SignalBatcher: Sendable {
     /// Records for the content of `batch` (its `source` is replaced by `self.source`),
     /// ordered by partition; series without samples are dropped.
     public func records(for batch: SignalBatch) -> [EncodedRecord] {
-        var partitions: [Int32: Pending] = [:]
-        for series in batch.series where series.count > 0 {
-            let key = self.key(of: series.labels)
-            partitions[partition(of: key), default: Pending()].series.append((key, series))
+        // Every key is the 8 bytes of a 64-bit hash: group by hash, make key bytes per record.
+        var partitions = [Pending](repeating: Pending(), count: Int(partitionCount))
+        // Pending items are indices into `batch`, so each signal is copied once, into its record.
+        for (index, series) in batch.series.enumerated() where series.count > 0 {
+            let hash = keyHash(of: series.labels)
+            partitions[Int(partition(ofKeyHash: hash))].series.append((hash, index))
         }
-        for log in batch.logs {
-            let key = self.key(of: log.labels)
-            partitions[partition(of: key), default: Pending()].logs.append((key, log))
+        for (index, log) in batch.logs.enumerated() {
+            let hash = keyHash(of: log.labels)
+            partitions[Int(partition(ofKeyHash: hash))].logs.append((hash, index))
         }
-        for span in batch.spans {
-            let key = RecordKey.trace(span.traceID)
-            partitions[partition(of: key), default: Pending()].spans.append((key, span))
+        for (index, span) in batch.spans.enumerated() {
+            let hash = XXHash64.hash(span.traceID)
+            partitions[Int(partition(ofKeyHash: hash))].spans.append((hash, index))
         }
 
         var out: [EncodedRecord] = []
-        for partition in partitions.keys.sorted() {
-            guard let pending = partitions[partition] else { continue }
-            var packer = Packer(partition: partition, limit: maxSamplesPerRecord, source: source)
-            for (key, series) in pending.series { packer.add(series, key: key, into: &out) }
-            for (key, log) in pending.logs { packer.add(log, key: key, into: &out) }
-            for (key, span) in pending.spans { packer.add(span, key: key, into: &out) }
+        for (partition, pending) in partitions.enumerated() {
+            guard !pending.isEmpty else { continue }
+            var packer = Packer(partition: Int32(partition), limit: maxSamplesPerRecord, source: source)
+            for (key, index) in pending.series { packer.add(batch.series[index], key: key, into: &out) }
+            for (key, index) in pending.logs { packer.add(batch.logs[index], key: key, into: &out) }
+            for (key, index) in pending.spans { packer.add(batch.spans[index], key: key, into: &out) }
             packer.flush(into: &out)
         }
         return out
@@ -96,10 +98,23 @@ public struct SignalBatcher: Sendable {
         KafkaPartitioner.murmur2(key: key, partitionCount: partitionCount)
     }
 
+    /// The hash whose 8 bytes are `key(of: labels)`.
+    private func keyHash(of labels: Labels) -> UInt64 {
+        guard let keyLabelSet else { return labels.stableHash }
+        return labels.keeping(keyLabelSet).stableHash
+    }
+
+    private func partition(ofKeyHash hash: UInt64) -> Int32 {
+        KafkaPartitioner.murmur2(keyHash: hash, partitionCount: partitionCount)
+    }
+
     private struct Pending {
-        var series: [([UInt8], SeriesSamples)] = []
-        var logs: [([UInt8], LogRecord)] = []
-        var spans: [([UInt8], Span)] = []
+        /// (key hash, index in the batch) per item.
+        var series: [(UInt64, Int)] = []
+        var logs: [(UInt64, Int)] = []
+        var spans: [(UInt64, Int)] = []
+
+        var isEmpty: Bool { series.isEmpty && logs.isEmpty && spans.isEmpty }
     }
 
     /// Fills records of one partition up to the limit.
@@ -107,7 +122,8 @@ public struct SignalBatcher: Sendable {
         let partition: Int32
         let limit: Int
         var batch: SignalBatch
-        var key: [UInt8]?
+        /// The hash of the record's key (its first series' key).
+        var key: UInt64?
         var used = 0
 
         init(partition: Int32, limit: Int, source: String) {
@@ -116,7 +132,7 @@ public struct SignalBatcher: Sendable {
             batch = SignalBatch(source: source)
         }
 
-        mutating func add(_ series: SeriesSamples, key: [UInt8], into out: inout [EncodedRecord]) {
+        mutating func add(_ series: SeriesSamples, key: UInt64, into out: inout [EncodedRecord]) {
             var start = 0
             while start < series.count {
                 if used == limit { flush(into: &out) }
@@ -134,14 +150,14 @@ public struct SignalBatcher: Sendable {
             }
         }
 
-        mutating func add(_ log: LogRecord, key: [UInt8], into out: inout [EncodedRecord]) {
+        mutating func add(_ log: LogRecord, key: UInt64, into out: inout [EncodedRecord]) {
             if used == limit { flush(into: &out) }
             batch.logs.append(log)
             self.key = self.key ?? key
             used += 1
         }
 
-        mutating func add(_ span: Span, key: [UInt8], into out: inout [EncodedRecord]) {
+        mutating func add(_ span: Span, key: UInt64, into out: inout [EncodedRecord]) {
             if used == limit { flush(into: &out) }
             batch.spans.append(span)
             self.key = self.key ?? key
@@ -152,7 +168,8 @@ public struct SignalBatcher: Sendable {
             guard let key else { return }
             out.append(
                 EncodedRecord(
-                    key: key, partition: partition, payload: SignalCodec.encode(batch), sampleCount: batch.sampleCount,
+                    key: RecordKey.series(key), partition: partition, payload: SignalCodec.encode(batch),
+                    sampleCount: batch.sampleCount,
                     logCount: batch.logs.count, spanCount: batch.spans.count))
             batch = SignalBatch(source: batch.source)
             self.key = nil

@@ -53,4 +53,15 @@ struct KafkaPartitionerTests {
         #expect(RecordKey.hash(of: key) == labels.stableHash)
         #expect(RecordKey.hash(of: [1, 2, 3]) == nil)
     }
+
+    @Test("the partition of a key hash is the partition of the key made from it")
+    func keyHashPartition() {
+        var random = SplitMix64(seed: 11)
+        for _ in 0..<1000 {
+            let hash = random.next()
+            for count: Int32 in [1, 3, 4, 12] {
+                #expect(KafkaPartitioner.murmur2(keyHash: hash, partitionCount: count) == KafkaPartitioner.murmur2(key: RecordKey.series(hash), partitionCount: count))
+            }
+        }
+    }
 }

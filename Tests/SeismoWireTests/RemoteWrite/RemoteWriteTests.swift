@@ -74,4 +74,93 @@ struct RemoteWriteTests {
         }
         #expect(throws: WireError.self) { try RemoteWrite.decode(Array(bytes.dropLast())) }
     }
+
+    /// One `TimeSeries` with `pairs` in the order given (remote write requires sorted
+    /// labels; clients that do not sort still get the same labels).
+    static func rawSeries(_ pairs: [(String, String)], samples: [(Int64, Double)] = [(1, 1)]) -> [UInt8] {
+        var inner = ProtoWriter()
+        var piece = ProtoWriter()
+        for (name, value) in pairs {
+            piece.removeAll()
+            piece.bytesField(1, Array(name.utf8))
+            piece.bytesField(2, Array(value.utf8))
+            inner.bytesField(1, piece.bytes)
+        }
+        for (timestamp, value) in samples {
+            piece.removeAll()
+            piece.fixed64Field(1, value.bitPattern)
+            piece.varintField(2, UInt64(bitPattern: timestamp))
+            inner.bytesField(2, piece.bytes)
+        }
+        var out = ProtoWriter()
+        out.bytesField(1, inner.bytes)
+        return out.bytes
+    }
+
+    @Test("unsorted labels are sorted, empty values dropped, UTF-8 values kept byte for byte")
+    func unsortedLabels() throws {
+        let bytes =
+            Self.rawSeries([("job", "x"), ("__name__", "m"), ("empty", ""), ("city", "Zürich"), ("a", "e\u{301}")], samples: [(7, 2)])
+            + Self.rawSeries([("__name__", "m"), ("job", "y")], samples: [(8, 3), (9, 4)])
+        let request = try RemoteWrite.decode(bytes)
+        #expect(request.rejectedSeries == 0)
+        #expect(request.series.count == 2)
+        let first = try #require(request.series.first)
+        #expect(first.labels.pairs.map(\.name) == ["__name__", "a", "city", "job"])
+        #expect(first.labels == Labels(uncheckedSorted: [Label("__name__", "m"), Label("a", "e\u{301}"), Label("city", "Zürich"), Label("job", "x")]))
+        #expect(Array(first.labels["a"]?.utf8 ?? "".utf8) == [0x65, 0xCC, 0x81])
+        #expect(Array(first.timestamps) == [7] && Array(first.values) == [2])
+        #expect(Array(request.series[1].timestamps) == [8, 9] && Array(request.series[1].values) == [3, 4])
+    }
+
+    @Test("each series is kept or rejected exactly as Labels(validating:) decides, with its message")
+    func agreesWithLabelsValidating() throws {
+        var random = SplitMix64(seed: 6)
+        let names = ["__name__", "job", "instance", "a", "b_1", "Z", "_x", "1bad", "bad-name", "", "k\u{e9}", "long_name_xx"]
+        let values = ["up", "api", "", "x y", "10.0.0.1:9100", "ünï", "1starts_digit", "ok:colon", "v"]
+        let limits = LabelLimits(maxLabels: 6, maxNameBytes: 10, maxValueBytes: 12)
+        for _ in 0..<2000 {
+            var pairs: [(String, String)] = []
+            for _ in 0..<random.next(below: 8) {
+                pairs.append((names[random.next(below: names.count)], values[random.next(below: values.count)]))
+            }
+            if random.next(below: 3) > 0 { pairs.insert(("__name__", values[random.next(below: values.count)]), at: random.next(below: pairs.count + 1)) }
+            if random.next(below: 2) == 0 { pairs.sort { $0.0.utf8.lexicographicallyPrecedes($1.0.utf8) } }
+            let request = try RemoteWrite.decode(Self.rawSeries(pairs, samples: [(1, 5), (2, 6)]), limits: limits)
+            let expected: Result<Labels, SeismoError>
+            if pairs.count > limits.maxLabels {
+                #expect(request.series.isEmpty && request.rejectedSamples == 2, "\(pairs)")
+                #expect(request.firstRejection == "more than \(limits.maxLabels) labels", "\(pairs)")
+                continue
+            }
+            expected = Result { () throws(SeismoError) in try Labels(validating: pairs.map { Label($0.0, $0.1) }, limits: limits) }
+            switch expected {
+            case .success(let labels) where labels.name != nil:
+                #expect(request.series == [SeriesSamples(labels: labels, timestamps: [1, 2], values: [5, 6])], "\(pairs)")
+                #expect(request.rejectedSeries == 0, "\(pairs)")
+            case .success:
+                #expect(request.series.isEmpty && request.rejectedSamples == 2, "\(pairs)")
+                #expect(request.firstRejection == "series without a metric name (__name__)", "\(pairs)")
+            case .failure(let error):
+                #expect(request.series.isEmpty && request.rejectedSamples == 2, "\(pairs)")
+                #expect(request.firstRejection == error.description, "\(pairs)")
+            }
+        }
+    }
+
+    @Test("rejected series leave no samples behind in the series around them")
+    func rejectedAmongAccepted() throws {
+        var bytes: [UInt8] = []
+        for i in 0..<30 {
+            let name = i % 3 == 1 ? "bad-name" : "ok"
+            bytes += Self.rawSeries([("__name__", "m"), (name, "\(i)")], samples: [(Int64(i), Double(i)), (Int64(i) + 100, 1)])
+        }
+        let request = try RemoteWrite.decode(bytes)
+        #expect(request.rejectedSeries == 10 && request.rejectedSamples == 20)
+        #expect(request.series.map { $0.labels["ok"] } == (0..<30).filter { $0 % 3 != 1 }.map { "\($0)" })
+        for series in request.series {
+            let i = Int64(series.labels["ok"] ?? "") ?? -1
+            #expect(Array(series.timestamps) == [i, i + 100] && Array(series.values) == [Double(i), 1])
+        }
+    }
 }
