@@ -11,6 +11,13 @@ import SeismoWire
 /// anomalous to the webhook receiver's arrival time of the firing alert, for 1,000 alerts
 /// (1,000 groups, 1 s tumbling windows, a sample per group every 100 ms in wall time; ten
 /// waves of 100 groups spike one sample each). Target: p99 ≤ window length + 2 s.
+///
+/// The detector scores the window average (`avg`) with a z a user would pick for this
+/// data: with the window max and z 6, the max of ten uniform samples bunches near the top
+/// of its range, the robust scale collapses, and about 2 % of normal windows alerted (some
+/// 500 false alerts a run, whose arrivals were counted as the spikes'). A latency runs from
+/// a spike's produce time to its group's first firing arrival at or after it; firing
+/// arrivals of a group before its spike are reported as false alerts.
 enum AlertBenchmarks {
     static let groups = 1_000
     static let waves = 10
@@ -73,11 +80,11 @@ enum AlertBenchmarks {
                 window: {type: tumbling, size: 1s, idle_timeout: 2s}
                 by: [job]
                 aggregations:
-                  peak: {fn: max}
+                  level: {fn: avg}
             outputs:
               raw: {store: false}
             detectors:
-              - {name: z, type: zscore, stream: s, features: [peak], params: {history: 20, min_history: 5, z: 6}}
+              - {name: z, type: zscore, stream: s, features: [level], params: {history: 20, min_history: 8, z: 20}}
             alerts:
               rules:
                 - {name: Spike, detector: z}
@@ -114,34 +121,42 @@ enum AlertBenchmarks {
             }
             // Let the last wave's alerts arrive.
             let deadline = ContinuousClock.now + .seconds(30)
-            while ContinuousClock.now < deadline, arrivals(hooks).count < spikes.count {
+            while ContinuousClock.now < deadline, arrivals(hooks, after: spikes).count < spikes.count {
                 try await Task.sleep(for: .milliseconds(100))
             }
             group.cancelAll()
             _ = try? await group.waitForAll()
             return spikes
         }
-        let arrived = arrivals(hooks)
+        let arrived = arrivals(hooks, after: spikes)
+        let falseAlerts = firings(hooks).filter { job, at in spikes[job].map { at < $0 } ?? true }.count
         let latencies = spikes.compactMap { job, producedAt in arrived[job].map { Double($0 - producedAt) / 1000 } }.sorted()
         func quantile(_ q: Double) -> Double {
             latencies.isEmpty ? .nan : latencies[min(latencies.count - 1, Int(q * Double(latencies.count)))]
         }
         printTable([
-            ["alerts", "arrived", "p50", "p99", "max", "target p99"],
+            ["alerts", "arrived", "false alerts", "p50", "p99", "max", "target p99"],
             [
-                "\(spikes.count)", "\(latencies.count)", String(format: "%.2f s", quantile(0.5)), String(format: "%.2f s", quantile(0.99)),
+                "\(spikes.count)", "\(latencies.count)", "\(falseAlerts)", String(format: "%.2f s", quantile(0.5)), String(format: "%.2f s", quantile(0.99)),
                 String(format: "%.2f s", latencies.last ?? .nan), String(format: "<= %.1f s", windowSeconds + 2),
             ],
         ])
     }
 
-    /// The first firing arrival per group.
-    static func arrivals(_ path: String) -> [String: Int64] {
-        var out: [String: Int64] = [:]
-        for line in ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "").split(separator: "\n") {
+    /// Every firing arrival: (group, arrival time).
+    static func firings(_ path: String) -> [(job: String, at: Int64)] {
+        ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "").split(separator: "\n").compactMap { line in
             let fields = line.split(separator: "\t")
-            guard fields.count == 3, fields[1] == "firing", let at = Int64(fields[2]) else { continue }
-            let job = String(fields[0])
+            guard fields.count == 3, fields[1] == "firing", let at = Int64(fields[2]) else { return nil }
+            return (String(fields[0]), at)
+        }
+    }
+
+    /// Per spiked group, its first firing arrival at or after its spike's produce time.
+    static func arrivals(_ path: String, after spikes: [String: Int64]) -> [String: Int64] {
+        var out: [String: Int64] = [:]
+        for (job, at) in firings(path) {
+            guard let spike = spikes[job], at >= spike else { continue }
             out[job] = min(out[job] ?? .max, at)
         }
         return out

@@ -13,6 +13,8 @@ public struct AlertCore: Sendable {
     public var silences: SilenceSet
     /// Alerts that fired or resolved since the last `takeTransitions` (for the Kafka topic).
     public private(set) var transitions: [Alert] = []
+    /// Notifications that fell due while an input was applied, not yet taken by `flush`.
+    public private(set) var outbox: [AlertNotification] = []
 
     public init(pipeline: String, spec: AlertingSpec) {
         engine = RuleEngine(pipeline: pipeline, rules: spec.rules)
@@ -37,9 +39,15 @@ public struct AlertCore: Sendable {
         absorb(engine.apply(rule: rule, vector: vector, at: time, now: now), now: now)
     }
 
+    /// Hands each changed alert to the dispatcher, in order. Before a resolution is applied,
+    /// groups already due are flushed into the outbox, as a flush between the two inputs
+    /// would have: an alert that fires and resolves within one input (one worker flush that
+    /// closed several windows) is still notified as firing when its group was due, instead
+    /// of reaching the dispatcher only as a resolution of something never announced.
     private mutating func absorb(_ changed: [Alert], now: Int64) -> [Alert] {
         for alert in changed {
-            let previous = dispatcher.alerts.first { $0.fingerprint == alert.fingerprint }
+            if alert.isResolved, dispatcher.hasDue(now: now) { outbox += flushDue(now: now) }
+            let previous = dispatcher.current(alert)
             if previous == nil || previous?.isResolved != alert.isResolved || previous?.startsAt != alert.startsAt {
                 transitions.append(alert)
             }
@@ -55,8 +63,13 @@ public struct AlertCore: Sendable {
         return transitions
     }
 
-    /// Notifications due at `now` (see `Dispatcher.flush`).
+    /// Notifications due at `now` (see `Dispatcher.flush`), after those the outbox holds.
     public mutating func flush(now: Int64) -> [AlertNotification] {
+        defer { outbox = [] }
+        return outbox + flushDue(now: now)
+    }
+
+    private mutating func flushDue(now: Int64) -> [AlertNotification] {
         silences.collectGarbage(at: now)
         return dispatcher.flush(now: now, silences: silences)
     }
@@ -97,11 +110,14 @@ public struct AlertCore: Sendable {
         var dispatcher: Dispatcher.State
         var resend: AlertmanagerResend
         var silences: SilenceSet
+        /// Absent in snapshots written before the outbox existed.
+        var outbox: [AlertNotification]?
     }
 
     /// The state as JSON.
     public func snapshot() -> [UInt8] {
-        Payloads.encode(Snapshot(tracks: engine.tracks, dispatcher: dispatcher.state, resend: resend, silences: silences))
+        Payloads.encode(
+            Snapshot(tracks: engine.tracks, dispatcher: dispatcher.state, resend: resend, silences: silences, outbox: outbox))
     }
 
     /// Restores a snapshot taken by `snapshot()`; rules no longer configured are dropped.
@@ -118,5 +134,6 @@ public struct AlertCore: Sendable {
         restoredResend.resolvedRetention = resend.resolvedRetention
         resend = restoredResend
         silences = snapshot.silences
+        outbox = snapshot.outbox ?? []
     }
 }

@@ -14,8 +14,11 @@ public struct AlertNotification: Sendable, Hashable, Codable {
 /// a new group is flushed after `group_wait`, then every `group_interval`; a flush notifies
 /// only when something changed since the last notification (a new firing alert, a newly
 /// resolved one) or `repeat_interval` has passed (deduplication, as Alertmanager's
-/// notification log). Silenced and inhibited alerts are left out. Times are wall-clock
-/// Unix milliseconds; the dispatcher never reads a clock.
+/// notification log). Silenced and inhibited alerts are left out. As in Alertmanager, a
+/// group has at most one notification on its way: while one is in flight the group is not
+/// flushed, and once it is `delivered` (or `abandoned`) a flush that fell due meanwhile
+/// happens at the next call. Times are wall-clock Unix milliseconds; the dispatcher never
+/// reads a clock.
 public struct Dispatcher: Sendable {
     /// What was last notified for a group (Alertmanager's notification log entry).
     public struct LogEntry: Sendable, Hashable, Codable {
@@ -43,6 +46,9 @@ public struct Dispatcher: Sendable {
     public let root: Route
     public let inhibitor: Inhibitor
     public var state = State()
+    /// Keys of the groups whose last notification is on its way (not persisted: after a
+    /// restart nothing is, and the notification log says what still needs sending).
+    public private(set) var inFlight: Set<String> = []
     private let routes: [String: Route]
 
     public init(root: Route, inhibitor: Inhibitor = Inhibitor(rules: [])) {
@@ -71,12 +77,18 @@ public struct Dispatcher: Sendable {
     /// The earliest time a group is due, if any.
     public var nextDeadline: Int64? { state.groups.values.map(\.nextFlush).min() }
 
+    /// True when a group not in flight is due at `now`.
+    public func hasDue(now: Int64) -> Bool {
+        state.groups.values.contains { $0.nextFlush <= now && !inFlight.contains($0.key) }
+    }
+
     /// The notifications due at `now`. Each due group's next flush moves on by its
-    /// `group_interval`; call `delivered` once a notification has gone out.
+    /// `group_interval`; a group with a notification in flight waits for it. Call
+    /// `delivered` once a notification has gone out, `abandoned` when it could not.
     public mutating func flush(now: Int64, silences: SilenceSet) -> [AlertNotification] {
         var out: [AlertNotification] = []
         let everyAlert = state.groups.values.flatMap(\.alerts.values)
-        for key in state.groups.keys.sorted() {
+        for key in state.groups.keys.sorted() where !inFlight.contains(key) {
             guard var group = state.groups[key], group.nextFlush <= now, let route = routes[group.routeID] else { continue }
             group.nextFlush = now + route.groupInterval
             group.flushed = true
@@ -89,6 +101,7 @@ public struct Dispatcher: Sendable {
             if Self.needsUpdate(state.log[key], firing: firing, resolved: resolved, repeat: route.repeatInterval, now: now) {
                 let sorted = unmuted.sorted { ($0.isResolved ? 1 : 0, $0.fingerprint) < ($1.isResolved ? 1 : 0, $1.fingerprint) }
                 out.append(AlertNotification(receiver: route.receiver, groupKey: key, groupLabels: group.labels, alerts: sorted))
+                inFlight.insert(key)
             } else {
                 dropResolved(key: key, notified: resolved.union(group.alerts.values.filter(\.isResolved).map(\.fingerprint)))
             }
@@ -99,17 +112,35 @@ public struct Dispatcher: Sendable {
     /// Records that `notification` reached its receiver at `now`, and forgets the resolved
     /// alerts it carried (a group with nothing left goes away).
     public mutating func delivered(_ notification: AlertNotification, at now: Int64) {
+        inFlight.remove(notification.groupKey)
         let firing = Set(notification.firing.map(\.fingerprint))
         let resolved = Set(notification.resolved.map(\.fingerprint))
         state.log[notification.groupKey] = LogEntry(firing: firing, resolved: resolved, at: now)
         dropResolved(key: notification.groupKey, notified: resolved)
     }
 
-    /// Current alerts of every group (each alert once).
+    /// Records that `notification` did not reach its receiver (dead-lettered): the group may
+    /// flush again, and as the notification log is unchanged its next flush sends it again.
+    public mutating func abandoned(_ notification: AlertNotification) {
+        inFlight.remove(notification.groupKey)
+    }
+
+    /// Current alerts of every group (each alert once), by fingerprint.
     public var alerts: [Alert] {
         var seen: [String: Alert] = [:]
         for group in state.groups.values { for (fp, alert) in group.alerts { seen[fp] = alert } }
-        return seen.values.sorted { $0.fingerprint < $1.fingerprint }
+        return seen.sorted { $0.key < $1.key }.map(\.value)
+    }
+
+    /// The version of `alert` (same labels) that the dispatcher holds, if any. Looks only in
+    /// the groups its labels route it to, so it costs the same however many groups there are.
+    public func current(_ alert: Alert) -> Alert? {
+        let fingerprint = alert.fingerprint
+        for route in root.match(alert.labels) {
+            let key = Self.groupKey(route: route.id, labels: route.groupLabels(alert.labels))
+            if let held = state.groups[key]?.alerts[fingerprint] { return held }
+        }
+        return nil
     }
 
     /// True when `alert` is muted at `now` by a silence or an inhibition.

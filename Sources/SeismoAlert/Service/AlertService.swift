@@ -50,9 +50,11 @@ public struct AlertInput: Sendable {
     }
 }
 
-/// Runs alerting: evaluates rules on each input, then on every tick of `clock` flushes
-/// due notification groups to receivers, resends to Alertmanagers, publishes fired and
-/// resolved alerts and dead letters, and persists the state after every change.
+/// Runs alerting: evaluates rules on each input, then flushes due notification groups to
+/// receivers, resends to Alertmanagers, publishes fired and resolved alerts and dead
+/// letters, and persists the state after every change. A round runs on every tick of
+/// `clock`, and at once after an input that made a group due (so `group_wait: 0s` costs no
+/// tick); persisting runs beside the rounds, at most once a tick, and never holds them up.
 ///
 /// Input arrives through `submit`, into a buffer of `bufferCapacity` inputs; when it is full
 /// the newest input is dropped and counted in `droppedInputs` (the anomalies themselves are
@@ -97,8 +99,9 @@ public final class AlertService<C: Clock>: Service, Sendable where C.Duration ==
     private let dropped = Atomic<Int>(0)
     private let deadLettered = Atomic<Int>(0)
     private let dirty = Atomic<Bool>(false)
-    /// Group keys whose notification is being delivered.
-    private let inFlight = Mutex<Set<String>>([])
+    /// Wakes the round loop: every tick, and after an input that made a group due.
+    private let wakes: AsyncStream<Void>
+    private let wake: AsyncStream<Void>.Continuation
 
     public init(
         configuration: Configuration, clock: C, wallTime: @escaping @Sendable () -> Int64 = { Timestamp.now.milliseconds },
@@ -121,6 +124,7 @@ public final class AlertService<C: Clock>: Service, Sendable where C.Duration ==
             of: AlertInput.self, bufferingPolicy: .bufferingOldest(max(1, configuration.bufferCapacity)))
         inputs = stream
         self.continuation = continuation
+        (wakes, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
 
     /// Hands one flush's windows and anomalies to alerting; false (and counted) when the buffer is full.
@@ -150,12 +154,13 @@ public final class AlertService<C: Clock>: Service, Sendable where C.Duration ==
             await withDiscardingTaskGroup { group in
                 group.addTask { await self.consume() }
                 group.addTask { await self.queryLoop() }
+                group.addTask { await self.every(self.configuration.tick) { _ = self.wake.yield() } }
+                group.addTask { await self.every(self.configuration.tick) { await self.persist() } }
                 // Each round's deliveries run as child tasks, so a slow or retrying receiver
                 // holds up neither the next round nor the other receivers.
-                while !Task.isCancelled {
-                    do { try await self.clock.sleep(for: self.configuration.tick, tolerance: nil) } catch { break }
+                for await _ in self.wakes {
+                    if Task.isCancelled { break }
                     self.round(into: &group)
-                    await self.persist()
                 }
             }
         }
@@ -210,8 +215,12 @@ public final class AlertService<C: Clock>: Service, Sendable where C.Duration ==
     private func consume() async {
         for await input in inputs {
             let now = wallTime()
-            let changed = core.withLock { $0.observe(windows: input.windows, events: input.events, now: now) }
+            let (changed, due) = core.withLock { core in
+                let changed = core.observe(windows: input.windows, events: input.events, now: now)
+                return (changed, !core.outbox.isEmpty || core.dispatcher.hasDue(now: now))
+            }
             if !changed.isEmpty { dirty.store(true, ordering: .relaxed) }
+            if due { wake.yield() }
         }
     }
 
@@ -238,7 +247,8 @@ public final class AlertService<C: Clock>: Service, Sendable where C.Duration ==
     }
 
     /// One round: Kafka records for transitions, Alertmanager resends, receiver notifications
-    /// (a group whose previous notification is still being delivered waits for the next round).
+    /// (a group whose previous notification is still being delivered is left due by the
+    /// dispatcher, and flushed in the first round after that delivery ends).
     private func round(into group: inout DiscardingTaskGroup) {
         let now = wallTime()
         let sendsToAlertmanager = !configuration.spec.alertmanagers.isEmpty
@@ -269,21 +279,23 @@ public final class AlertService<C: Clock>: Service, Sendable where C.Duration ==
                 }
             }
         }
-        for notification in notifications where inFlight.withLock({ $0.insert(notification.groupKey).inserted }) {
-            group.addTask {
-                await self.send(notification)
-                _ = self.inFlight.withLock { $0.remove(notification.groupKey) }
-            }
+        for notification in notifications {
+            group.addTask { await self.send(notification) }
         }
     }
 
     private func send(_ notification: AlertNotification) async {
         guard let failure = await delivery.deliver(notification) else {
             let now = wallTime()
-            core.withLock { $0.dispatcher.delivered(notification, at: now) }
+            let due = core.withLock { core in
+                core.dispatcher.delivered(notification, at: now)
+                return core.dispatcher.hasDue(now: now)
+            }
             dirty.store(true, ordering: .relaxed)
+            if due { wake.yield() }
             return
         }
+        core.withLock { $0.dispatcher.abandoned(notification) }
         deadLettered.add(1, ordering: .relaxed)
         let letter = Payloads.DeadLetter(
             receiver: notification.receiver, groupKey: notification.groupKey, attempts: failure.attempts, error: failure.last,
@@ -298,9 +310,18 @@ public final class AlertService<C: Clock>: Service, Sendable where C.Duration ==
         }
     }
 
+    /// Runs `body` every `interval` of the clock until cancelled.
+    private func every(_ interval: Duration, _ body: () async -> Void) async {
+        while true {
+            do { try await clock.sleep(for: interval, tolerance: nil) } catch { return }
+            await body()
+        }
+    }
+
     private func persist() async {
         guard let persistence, dirty.exchange(false, ordering: .relaxed) else { return }
-        let bytes = core.withLock { $0.snapshot() }
+        // Encoded outside the lock (a copy of the value), so inputs and rounds do not wait on it.
+        let bytes = core.withLock { $0 }.snapshot()
         do { try await persistence.save(bytes) } catch {
             dirty.store(true, ordering: .relaxed)
             logger.error("alert state not saved: \(error)")
