@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SeismoAlert
 import SeismoCore
 import SeismoKafka
 import SeismoWire
@@ -35,6 +36,9 @@ struct Subscribe: AsyncParsableCommand {
     @Option(name: .long, help: "Exit after this many records.")
     var max: Int?
 
+    @Flag(name: .long, help: "Redraw one row per record key in place (the newest line of each: an alert's current state) instead of printing every record.")
+    var live = false
+
     @OptionGroup(title: "Filters") var filter: SubscribeFilter
 
     func run() async throws {
@@ -65,6 +69,9 @@ struct Subscribe: AsyncParsableCommand {
         }
 
         var printer = RecordPrinter(json: json, filter: filter)
+        var view = live ? LiveView(topic: topic) : nil
+        var drawn = ContinuousClock.now - .seconds(1)
+        var dirty = false
         var printed = 0
         var undecodable = 0
         reading: while true {
@@ -72,7 +79,14 @@ struct Subscribe: AsyncParsableCommand {
             var next: [TopicPartition: Int64] = [:]
             for record in records {
                 do {
-                    for line in try printer.lines(for: record) { print(line) }
+                    for line in try printer.lines(for: record) {
+                        if view != nil {
+                            view?.update(key: record.key.map { String(decoding: $0, as: UTF8.self) }, line: line)
+                            dirty = true
+                        } else {
+                            print(line)
+                        }
+                    }
                 } catch {
                     undecodable += 1
                     printError("\(record.topic)[\(record.partition)]@\(record.offset): cannot decode: \(error)")
@@ -84,11 +98,18 @@ struct Subscribe: AsyncParsableCommand {
                 }
                 if let max, printed >= max { break }
             }
+            // Empty polls come every 200 ms, so the newest state is drawn within that of arriving.
+            if let view, dirty, ContinuousClock.now - drawn >= .milliseconds(250) {
+                print(view.screen(), terminator: "")
+                drawn = ContinuousClock.now
+                dirty = false
+            }
             fflush(nil)
             if group != nil { try consumer.commitAsync(next) }
             if let max, printed >= max { break reading }
             if exitAtEnd && end.isEmpty { break reading }
         }
+        if let view { print(view.screen(), terminator: "") }
         await consumer.close()
         if undecodable > 0 { printError("\(undecodable) record(s) could not be decoded") }
     }
@@ -114,16 +135,20 @@ struct RecordPrinter {
         case .signals:
             return render(try decoder.decode(value), record)
         case .anomaly:
-            if let alert = SubscribeFilter.decodeAlert(value) {
-                return (filter?.accepts(alert: alert) ?? true) ? [json ? String(decoding: value, as: UTF8.self) : SubscribeFilter.line(alert)] : []
-            }
+            if let alert = SubscribeFilter.decodeAlert(value) { return render(alert, raw: value) }
             return render(try AnomalyEventCodec.decode(value), raw: value)
         case .unknown:
-            // No header: another client wrote it. Try each encoding.
-            if let batch = try? decoder.decode(value) { return render(batch, record) }
+            // No header: another client wrote it. Try each encoding, the JSON ones first.
+            if let alert = SubscribeFilter.decodeAlert(value) { return render(alert, raw: value) }
             if let event = try? AnomalyEventCodec.decode(value) { return render(event, raw: value) }
+            if let batch = try? decoder.decode(value) { return render(batch, record) }
             throw CLIError("not a Seismo signal batch or anomaly event (\(value.count) bytes)")
         }
+    }
+
+    private func render(_ alert: Payloads.AlertRecord, raw: [UInt8]) -> [String] {
+        guard filter?.accepts(alert: alert) ?? true else { return [] }
+        return [json ? String(decoding: raw, as: UTF8.self) : SubscribeFilter.line(alert)]
     }
 
     private func kind(of record: ConsumerRecord) -> Kind {

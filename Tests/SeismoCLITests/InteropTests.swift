@@ -105,6 +105,35 @@ struct InteropTests {
         }
     }
 
+    @Test("subscribe --live keeps one row per key: an alert that fired and resolved shows once, resolved")
+    func subscribeLive() async throws {
+        try await KafkaFixtures.withCluster(topics: ["alerts.t": 1]) { cluster in
+            func alert(_ fingerprint: String, _ service: String, resolved: Bool) -> String {
+                let ends = resolved ? #","ends_at":"2026-12-01T00:05:00.000Z","ends_at_ms":1796083500000"# : ""
+                return fingerprint + "\t"
+                    + #"{"schema":"seismo.alert.v1","status":"\#(resolved ? "resolved" : "firing")","fingerprint":"\#(fingerprint)","#
+                    + #""pipeline":"t","rule":"Down","labels":{"alertname":"Down","service":"\#(service)"},"annotations":{},"#
+                    + #""starts_at":"2026-12-01T00:00:00.000Z","starts_at_ms":1796083200000,"active_at_ms":1796083200000\#(ends)}"#
+            }
+            let lines = [
+                alert("00000000000000aa", "api", resolved: false), alert("00000000000000bb", "web", resolved: false),
+                alert("00000000000000aa", "api", resolved: true),
+            ]
+            let produced = try await kcat(
+                ["-P", "-b", cluster.bootstrapServers, "-t", "alerts.t", "-K", "\t"], stdin: Data((lines.joined(separator: "\n") + "\n").utf8))
+            #expect(produced.status == 0, "\(produced.stderr)")
+            let out = try await seismo(["subscribe", "alerts.t", "--from-beginning", "-e", "--live"], brokers: cluster.bootstrapServers)
+            #expect(out.status == 0, "\(out.stderr)")
+            // The last frame drawn: after the final screen clear.
+            let frame = out.stdout.components(separatedBy: "\u{1B}[2J").last ?? ""
+            #expect(frame.contains("alerts.t: 2 key(s), 3 record(s)"), "\(frame) \(out.stderr)")
+            let rows = frame.split(separator: "\n").filter { $0.contains("ALERT") }
+            #expect(rows.count == 2)
+            #expect(rows.first?.contains("ALERT resolved") == true && rows.first?.contains("service=\"api\"") == true)
+            #expect(rows.last?.contains("ALERT firing") == true && rows.last?.contains("service=\"web\"") == true)
+        }
+    }
+
     @Test("bad lines are rejected with their line numbers; the good ones are published")
     func produceRejectsBadLines() async throws {
         try await KafkaFixtures.withCluster(topics: ["p": 2]) { cluster in
