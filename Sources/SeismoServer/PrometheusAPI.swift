@@ -300,17 +300,20 @@ enum JSON {
 
     /// Seconds with up to three decimals, as Prometheus's `MarshalTimestamp`.
     static func time(_ ms: Int64) -> String {
-        var out = ms < 0 ? "-" : ""
+        var out = ""
+        appendTime(&out, ms)
+        return out
+    }
+
+    static func appendTime(_ out: inout String, _ ms: Int64) {
+        if ms < 0 { out += "-" }
         let m = ms.magnitude
         out += String(m / 1000)
         let fraction = m % 1000
         if fraction != 0 {
-            out += "."
-            if fraction < 100 { out += "0" }
-            if fraction < 10 { out += "0" }
+            out += fraction < 10 ? ".00" : fraction < 100 ? ".0" : "."
             out += String(fraction)
         }
-        return out
     }
 
     static func point(_ t: Int64, _ v: Double) -> String {
@@ -322,14 +325,7 @@ enum JSON {
     /// Appends `[seconds,"value"]` without intermediate strings (range results hold many).
     static func appendPoint(_ out: inout String, _ t: Int64, _ v: Double) {
         out += "["
-        if t < 0 { out += "-" }
-        let m = t.magnitude
-        out += String(m / 1000)
-        let fraction = m % 1000
-        if fraction != 0 {
-            out += fraction < 10 ? ".00" : fraction < 100 ? ".0" : "."
-            out += String(fraction)
-        }
+        appendTime(&out, t)
         out += ",\""
         out += formatPromFloat(v)
         out += "\"]"

@@ -9,7 +9,7 @@ struct PrecomputedRange {
     let steps: Int
     /// Per series, the labels of its samples.
     let labels: [Labels]
-    /// Step-major: `values[step * labels.count + series]`, NaN-boxed absence in `present`.
+    /// Step-major: `values[step * labels.count + series]`; `present` says which are samples.
     let values: [Double]
     let present: [Bool]
 
