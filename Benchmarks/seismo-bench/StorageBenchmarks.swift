@@ -6,12 +6,12 @@ import SeismoStore
 /// ingest time and bytes per sample on disk, printed as Seismo/Prometheus ratios; then the
 /// raw-append figure of the store alone.
 ///
-/// Scale: `SEISMO_BENCH_STORAGE_HOSTS` hosts × 110 series (default 20, i.e. 2,200 series) ×
-/// `SEISMO_BENCH_STORAGE_HOURS` hours at 15 s (default 24): about 12.7 M samples.
+/// Scale: `SEISMO_BENCH_STORAGE_HOSTS` hosts × 507 series (default 4, i.e. 2,028 series) ×
+/// `SEISMO_BENCH_STORAGE_HOURS` hours at 15 s (default 24): about 11.7 M samples.
 enum StorageBenchmarks {
     static func run() async throws {
         let environment = ProcessInfo.processInfo.environment
-        let hosts = environment["SEISMO_BENCH_STORAGE_HOSTS"].flatMap(Int.init) ?? 20
+        let hosts = environment["SEISMO_BENCH_STORAGE_HOSTS"].flatMap(Int.init) ?? 4
         let hours = environment["SEISMO_BENCH_STORAGE_HOURS"].flatMap(Double.init) ?? 24
         let data = NodeExporterData(hosts: hosts, hours: hours)
         print(

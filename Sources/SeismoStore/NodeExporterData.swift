@@ -1,10 +1,20 @@
 import Foundation
 import SeismoCore
 
-/// Deterministic node-exporter-like data for storage benchmarks: per host 110 series
-/// (CPU-seconds counters with 0.01 s resolution, memory and filesystem gauges in 4 KiB pages,
-/// network and disk byte/packet counters, load averages, process counts, `node_time_seconds`,
-/// scrape duration), scraped every 15 s with a per-host offset and a few ms of jitter.
+/// Deterministic node-exporter-like data for storage benchmarks, scraped every 15 s with a
+/// per-host offset and a few ms of jitter. Per host 507 series, the count and mix of Debian's
+/// node-exporter 1.5 on a small VM (where 381 of 507 series kept their value between two
+/// scrapes 15 s apart):
+/// - 110 busy series: CPU-seconds counters with 0.01 s resolution, memory and filesystem
+///   gauges in 4 KiB pages, network and disk byte/packet counters, load averages, process
+///   counts, `node_time_seconds`, the scrape duration;
+/// - 46 `node_scrape_collector_duration_seconds` (full-precision noise) and 46
+///   `node_scrape_collector_success`;
+/// - 20 Go runtime gauges and counters of the exporter (`go_memstats_*`), changing every scrape;
+/// - 285 series that keep their value: info metrics, interface, filesystem, conntrack, timex
+///   and pressure gauges, counters that stay at zero.
+///
+/// So 150 of the 507 change at every scrape or most scrapes: more than the real exporter.
 public struct NodeExporterData: Sendable {
     public let hosts: Int
     public let scrapes: Int
@@ -16,7 +26,55 @@ public struct NodeExporterData: Sendable {
     /// Values, scrape-major: `values[scrape * labels.count + series]`.
     public let values: [Double]
 
-    public static let seriesPerHost = 110
+    public static let seriesPerHost = 507
+
+    /// node-exporter's collectors (one duration and one success series each).
+    static let collectors = [
+        "arp", "bcache", "bonding", "btrfs", "conntrack", "cpu", "cpufreq", "diskstats", "dmi", "edac", "entropy",
+        "fibrechannel", "filefd", "filesystem", "hwmon", "infiniband", "ipvs", "loadavg", "mdadm", "meminfo", "netclass",
+        "netdev", "netstat", "nfs", "nfsd", "nvme", "os", "powersupplyclass", "pressure", "rapl", "schedstat", "selinux",
+        "sockstat", "softnet", "stat", "systemd", "tapestats", "textfile", "thermal_zone", "time", "timex", "udp_queues",
+        "uname", "vmstat", "xfs", "zfs",
+    ]
+
+    /// Per-interface series that keep their value (interface attributes, counters at zero).
+    static let steadyInterfaceSeries = [
+        "node_network_up", "node_network_transmit_queue_length", "node_network_protocol_type", "node_network_net_dev_group",
+        "node_network_mtu_bytes", "node_network_iface_link_mode", "node_network_iface_link", "node_network_iface_id",
+        "node_network_flags", "node_network_device_id", "node_network_carrier_up_changes_total",
+        "node_network_carrier_down_changes_total", "node_network_carrier_changes_total", "node_network_address_assign_type",
+        "node_network_transmit_fifo_total", "node_network_transmit_errs_total", "node_network_transmit_compressed_total",
+        "node_network_transmit_colls_total", "node_network_transmit_carrier_total", "node_network_receive_nohandler_total",
+        "node_network_receive_multicast_total", "node_network_receive_frame_total", "node_network_receive_fifo_total",
+        "node_network_receive_drop_total", "node_network_receive_compressed_total", "node_network_dormant",
+        "node_network_carrier", "node_network_speed_bytes", "node_network_name_assign_type",
+    ]
+
+    /// Host-wide series that keep their value.
+    static let steadyHostSeries = [
+        "node_timex_tick_seconds", "node_timex_tai_offset_seconds", "node_timex_sync_status", "node_timex_status",
+        "node_timex_pps_stability_hertz", "node_timex_pps_stability_exceeded_total", "node_timex_pps_shift_seconds",
+        "node_timex_pps_jitter_total", "node_timex_pps_jitter_seconds", "node_timex_pps_frequency_hertz",
+        "node_timex_pps_error_total", "node_timex_pps_calibration_total", "node_timex_loop_time_constant",
+        "node_time_zone_offset_seconds", "node_textfile_scrape_error", "node_selinux_enabled", "node_os_version",
+        "node_nf_conntrack_stat_search_restart", "node_nf_conntrack_stat_invalid", "node_nf_conntrack_stat_insert_failed",
+        "node_nf_conntrack_stat_insert", "node_nf_conntrack_stat_ignore", "node_nf_conntrack_stat_found",
+        "node_nf_conntrack_stat_early_drop", "node_nf_conntrack_stat_drop", "node_nf_conntrack_entries_limit",
+        "node_filefd_maximum", "node_entropy_pool_size_bits", "node_vmstat_pswpout", "node_vmstat_pswpin",
+        "node_vmstat_oom_kill", "process_max_fds", "process_virtual_memory_max_bytes", "process_start_time_seconds",
+        "go_memstats_mcache_sys_bytes", "go_memstats_mcache_inuse_bytes", "go_memstats_lookups_total",
+        "node_pressure_memory_waiting_seconds_total", "node_pressure_memory_stalled_seconds_total",
+    ]
+
+    /// The exporter's Go runtime series that change at every scrape.
+    static let goRuntimeSeries = [
+        "go_memstats_alloc_bytes", "go_memstats_alloc_bytes_total", "go_memstats_buck_hash_sys_bytes",
+        "go_memstats_frees_total", "go_memstats_gc_sys_bytes", "go_memstats_heap_alloc_bytes", "go_memstats_heap_idle_bytes",
+        "go_memstats_heap_inuse_bytes", "go_memstats_heap_objects", "go_memstats_heap_released_bytes",
+        "go_memstats_heap_sys_bytes", "go_memstats_mallocs_total", "go_memstats_mspan_inuse_bytes",
+        "go_memstats_mspan_sys_bytes", "go_memstats_other_sys_bytes", "go_memstats_stack_inuse_bytes",
+        "go_memstats_stack_sys_bytes", "go_memstats_sys_bytes", "go_goroutines", "go_threads",
+    ]
 
     public init(hosts: Int, hours: Double, start: Int64 = 1_700_006_400_000) {
         self.hosts = hosts
@@ -69,6 +127,7 @@ public struct NodeExporterData: Sendable {
                 add("node_filesystem_size_bytes", [("mountpoint", mount)], .constant(1e11))
                 add("node_filesystem_files_free", [("mountpoint", mount)], .walk(5e6))
                 add("node_filesystem_files", [("mountpoint", mount)], .constant(6_553_600))
+                add("node_filesystem_readonly", [("mountpoint", mount)], .constant(0))
             }
             add("node_load1", [], .load)
             add("node_load5", [], .load)
@@ -83,7 +142,30 @@ public struct NodeExporterData: Sendable {
             add("scrape_duration_seconds", [], .duration)
             add("up", [], .constant(1))
             add("scrape_samples_scraped", [], .constant(Double(Self.seriesPerHost)))
+            for collector in Self.collectors {
+                add("node_scrape_collector_duration_seconds", [("collector", collector)], .collectorDuration)
+                add("node_scrape_collector_success", [("collector", collector)], .constant(1))
+            }
+            for name in Self.goRuntimeSeries { add(name, [], .counter(50_000)) }
+            for (index, name) in Self.steadyInterfaceSeries.enumerated() {
+                for device in ["eth0", "eth1", "lo", "docker0", "veth1", "veth2", "veth3", "veth4"] {
+                    add(name, [("device", device)], .constant(Double(index % 4 == 0 ? 1500 : index % 3)))
+                }
+            }
+            for (index, name) in Self.steadyHostSeries.enumerated() { add(name, [], .constant(Double(index * 1_000))) }
+            add("node_uname_info", [("machine", "x86_64"), ("nodename", "host-\(host)"), ("release", "6.1.0-27-amd64")], .constant(1))
+            add("node_exporter_build_info", [("goversion", "go1.19.8"), ("version", "1.5.0")], .constant(1))
+            add("node_os_info", [("id", "debian"), ("version_id", "12")], .constant(1))
+            add("go_info", [("version", "go1.19.8")], .constant(1))
+            add("node_time_clocksource_current_info", [("clocksource", "kvm-clock")], .constant(1))
+            add("node_time_clocksource_available_info", [("clocksource", "kvm-clock")], .constant(1))
+            add("node_time_clocksource_available_info", [("clocksource", "tsc")], .constant(1))
+            add("node_disk_info", [("device", "sda"), ("major", "8")], .constant(1))
+            add("node_disk_info", [("device", "sdb"), ("major", "8")], .constant(1))
+            add("node_selinux_config_mode", [], .constant(0))
+            add("node_sockstat_FRAG_inuse", [], .constant(0))
         }
+        precondition(labels.count == hosts * Self.seriesPerHost, "NodeExporterData.seriesPerHost")
         self.labels = labels
         let count = labels.count
         var values = [Double](repeating: 0, count: count * scrapes)
@@ -144,7 +226,7 @@ public struct NodeExporterData: Sendable {
 
     enum Kind {
         case cpu(Double), constant(Double), pages(Double), counter(Double), rare, seconds(Double), walk(Double)
-        case load, small, time, duration
+        case load, small, time, duration, collectorDuration
 
         func initial(_ random: inout Generator) -> Double {
             switch self {
@@ -157,7 +239,7 @@ public struct NodeExporterData: Sendable {
             case .walk(let size): (size * (0.5 + random.unit())).rounded()
             case .load: 1.5
             case .small: 2
-            case .time, .duration: 0
+            case .time, .duration, .collectorDuration: 0
             }
         }
 
@@ -177,6 +259,7 @@ public struct NodeExporterData: Sendable {
             case .small: return (random.unit() * 6).rounded()
             case .time: return t + random.unit() * 0.001
             case .duration: return 0.01 + random.unit() * 0.02
+            case .collectorDuration: return 1e-5 + random.unit() * random.unit() * 0.01
             }
         }
     }

@@ -2,12 +2,17 @@ import Foundation
 import GRDB
 import SeismoCore
 
-/// The resolution a query reads samples at: raw, or one of the stored rollups.
+/// The resolution a query reads samples at: raw, or one of the rollups.
+///
+/// A bucket of width `w` is right-closed, as PromQL's windows are: the bucket labelled `e`
+/// (a multiple of `w` since the epoch) holds the samples in `(e - w, e]`. So the window
+/// `(t - r, t]` of a range function is exactly the buckets labelled `t - r + w … t` whenever
+/// `t` and `r` are multiples of `w`.
 public enum Resolution: Int64, Sendable, Hashable, CaseIterable {
     case raw = 0
-    /// 5-minute buckets, aligned to multiples of 5 minutes since the epoch.
+    /// 5-minute buckets (stored per chunk).
     case fiveMinutes = 300_000
-    /// 1-hour buckets, aligned to whole hours since the epoch.
+    /// 1-hour buckets (merged from the 5-minute ones when read).
     case oneHour = 3_600_000
 
     /// The bucket width in milliseconds (0 for raw).
@@ -16,8 +21,7 @@ public enum Resolution: Int64, Sendable, Hashable, CaseIterable {
     /// The resolution to read for a window of `window` milliseconds evaluated every `step`
     /// milliseconds (e.g. `avg_over_time(x[7d])` in a range query with a 1 h step): the
     /// coarsest rollup whose bucket is no wider than the step and fits at least 12 times in
-    /// the window, so that buckets cut by a window edge hold at most 1/12 of it; raw otherwise.
-    /// Results are exact only when window edges fall on bucket edges.
+    /// the window; raw otherwise.
     public static func suggested(window: Int64, step: Int64) -> Resolution {
         for resolution in [Resolution.oneHour, .fiveMinutes]
         where resolution.milliseconds <= step && resolution.milliseconds * 12 <= window {
@@ -25,29 +29,38 @@ public enum Resolution: Int64, Sendable, Hashable, CaseIterable {
         }
         return .raw
     }
+
+    /// True when windows `(t - window, t]` at `t = first, first + step, …` are whole buckets.
+    public func tiles(first: Int64, step: Int64, window: Int64) -> Bool {
+        let w = milliseconds
+        return w > 0 && first % w == 0 && step % w == 0 && window % w == 0 && window > 0
+    }
 }
 
-/// One series' buckets at a resolution: per bucket the minimum, maximum, sum, count and last
-/// value of its samples. Staleness markers are not samples here: they are left out of every
+/// One series' buckets at a resolution (see `Resolution` for which samples a bucket holds):
+/// per bucket the minimum, maximum, sum, count and last value of its samples. Staleness markers are not samples here: they are left out of every
 /// aggregate (a bucket holding only markers is absent). NaN values count, make the sum NaN,
 /// and are ignored by min and max unless every value is NaN (as `min_over_time` does).
 public struct RollupSeries: Sendable, Hashable {
     public var labels: Labels
     public var resolution: Resolution
-    /// Bucket starts, increasing (for raw, the sample timestamps).
+    /// Bucket labels (their ends), increasing; for raw, the sample timestamps.
     public var timestamps: [Int64] = []
     public var min: [Double] = []
     public var max: [Double] = []
     public var sum: [Double] = []
     public var count: [Int] = []
     public var last: [Double] = []
+    /// Whether the bucket's latest sample is at its label (a window `[t - r, t]` that closes
+    /// on the left, as Prometheus 2's do, then holds that one sample of the bucket `t - r`).
+    public var edge: [Bool] = []
 
     public init(labels: Labels, resolution: Resolution) {
         self.labels = labels
         self.resolution = resolution
     }
 
-    /// Buckets of `series` (sorted samples) at `resolution`, starting in `[from, to]`.
+    /// Buckets of `series` (sorted samples) at `resolution`, labelled in `[from, to]`.
     public init(_ series: StoredSeries, resolution: Resolution, from: Int64 = .min, to: Int64 = .max) {
         self.init(labels: series.labels, resolution: resolution)
         for (t, v) in zip(series.timestamps, series.values) { add(t, v) }
@@ -58,7 +71,7 @@ public struct RollupSeries: Sendable, Hashable {
         func bits(_ xs: [Double]) -> [UInt64] { xs.map(\.bitPattern) }
         return lhs.labels == rhs.labels && lhs.resolution == rhs.resolution && lhs.timestamps == rhs.timestamps
             && bits(lhs.min) == bits(rhs.min) && bits(lhs.max) == bits(rhs.max) && bits(lhs.sum) == bits(rhs.sum)
-            && lhs.count == rhs.count && bits(lhs.last) == bits(rhs.last)
+            && lhs.count == rhs.count && bits(lhs.last) == bits(rhs.last) && lhs.edge == rhs.edge
     }
 
     public func hash(into hasher: inout Hasher) {
@@ -68,21 +81,27 @@ public struct RollupSeries: Sendable, Hashable {
 
     var isEmpty: Bool { timestamps.isEmpty }
 
-    /// The bucket start of `timestamp` (floor division, so negative times bucket too).
-    static func bucket(_ timestamp: Int64, _ width: Int64) -> Int64 {
+    /// The label of the bucket holding `timestamp`: the least multiple of `width` at or after
+    /// it (negative times bucket too); `Int64.max` when that is past `Int64.max`.
+    public static func bucket(_ timestamp: Int64, _ width: Int64) -> Int64 {
         guard width > 0 else { return timestamp }
-        let quotient = timestamp / width
-        return (timestamp % width < 0 ? quotient - 1 : quotient) * width
+        let quotient = timestamp / width + (timestamp % width > 0 ? 1 : 0)
+        let (label, overflow) = quotient.multipliedReportingOverflow(by: width)
+        return overflow ? .max : label
     }
 
     /// Adds a sample later than every sample added before.
     mutating func add(_ timestamp: Int64, _ value: Double) {
         guard !StaleMarker.isStale(value) else { return }
-        merge(bucket: Self.bucket(timestamp, resolution.milliseconds), value, value, value, 1, value)
+        let label = Self.bucket(timestamp, resolution.milliseconds)
+        merge(bucket: label, value, value, value, 1, value, edge: label == timestamp)
     }
 
-    /// Merges one bucket's aggregates into the last bucket (same start) or appends it.
-    mutating func merge(bucket start: Int64, _ min: Double, _ max: Double, _ sum: Double, _ count: Int, _ last: Double) {
+    /// Merges one bucket's aggregates into the last bucket (same label) or appends it.
+    /// `last` and `edge` describe the latest sample, so parts merge in time order.
+    mutating func merge(
+        bucket start: Int64, _ min: Double, _ max: Double, _ sum: Double, _ count: Int, _ last: Double, edge: Bool
+    ) {
         guard count > 0 else { return }
         if let index = timestamps.indices.last, timestamps[index] == start {
             self.min[index] = Self.minimum(self.min[index], min)
@@ -90,6 +109,7 @@ public struct RollupSeries: Sendable, Hashable {
             self.sum[index] += sum
             self.count[index] += count
             self.last[index] = last
+            self.edge[index] = edge
         } else {
             timestamps.append(start)
             self.min.append(min)
@@ -97,10 +117,11 @@ public struct RollupSeries: Sendable, Hashable {
             self.sum.append(sum)
             self.count.append(count)
             self.last.append(last)
+            self.edge.append(edge)
         }
     }
 
-    /// Keeps only buckets starting in `[from, to]`.
+    /// Keeps only buckets labelled in `[from, to]`.
     mutating func keep(from: Int64, to: Int64) {
         let start = timestamps.partitioningIndex { $0 >= from }
         let end = timestamps.partitioningIndex { $0 > to }
@@ -111,10 +132,13 @@ public struct RollupSeries: Sendable, Hashable {
         sum = Array(sum[start..<end])
         count = Array(count[start..<end])
         last = Array(last[start..<end])
+        edge = Array(edge[start..<end])
     }
 
-    static func minimum(_ a: Double, _ b: Double) -> Double { a.isNaN ? b : (b < a ? b : a) }
-    static func maximum(_ a: Double, _ b: Double) -> Double { a.isNaN ? b : (b > a ? b : a) }
+    /// The smaller of `a` and `b`, NaN only when both are (as `min_over_time` takes it).
+    public static func minimum(_ a: Double, _ b: Double) -> Double { a.isNaN ? b : (b < a ? b : a) }
+    /// The larger of `a` and `b`, NaN only when both are (as `max_over_time` takes it).
+    public static func maximum(_ a: Double, _ b: Double) -> Double { a.isNaN ? b : (b > a ? b : a) }
 }
 
 extension Querier {
@@ -123,84 +147,117 @@ extension Querier {
         async throws(StoreError) -> [RollupSeries]
     {
         let width = resolution.milliseconds
-        let first = RollupSeries.bucket(from, width)
-        let end = width > 0 && to < .max - width ? RollupSeries.bucket(to, width) + width - 1 : to
-        return try await select(matchers, from: first, to: end).map { RollupSeries($0, resolution: resolution, from: first, to: to) }
+        let (first, last) = (RollupSeries.bucket(from, width), RollupSeries.bucket(to, width))
+        let earliest = width > 0 && first > .min + width ? first - width + 1 : first
+        return try await select(matchers, from: earliest, to: last).map { RollupSeries($0, resolution: resolution, from: first, to: last) }
             .filter { !$0.isEmpty }
     }
 }
 
-/// The stored form of a chunk's rollups: for 5 m then 1 h, the bucket count (uvarint), the
-/// first bucket index (varint) and the index deltas (uvarint), then min, max, sum and last as
-/// XOR value streams and the counts as uvarints. One row of `rollups` per row of `chunks`.
+/// The stored form of a chunk's 5-minute rollups (1-hour buckets are merged from them when
+/// read). One row of `rollups` per row of `chunks`:
+///
+/// `[format: 1 byte = 1][bucket count: uvarint][bits]`, the bits being:
+/// - the first bucket's label, in buckets after the bucket of the chunk's first sample
+///   (`chunks.min_t`), as a uvarint; then per further bucket `0` when it follows the previous
+///   one, else `1` and the gap minus 2 as a uvarint;
+/// - the counts: the first as a uvarint, then per bucket `0` when equal to the previous count,
+///   else `1` and the difference as a zigzag varint;
+/// - `0` when no bucket's latest sample is at its label (`RollupSeries.edge`), else `1` and a
+///   bit per bucket;
+/// - min, max, last and sum as XOR value streams. The first min is 64 bits; the first max is
+///   an XOR against the first min, the first last against the first max, the first sum
+///   against the first last times the first count; so a series that stays flat costs about
+///   a bit per value.
 enum RollupCodec {
-    static let stored: [Resolution] = [.fiveMinutes, .oneHour]
+    static let format: UInt8 = 1
+    static let stored = Resolution.fiveMinutes
 
     static func encode(timestamps: [Int64], values: [Double]) -> [UInt8] {
+        var series = RollupSeries(labels: Labels(), resolution: stored)
+        for (t, v) in zip(timestamps, values) { series.add(t, v) }
         var bits = BitWriter()
-        for resolution in stored {
-            var series = RollupSeries(labels: Labels(), resolution: resolution)
-            for (t, v) in zip(timestamps, values) { series.add(t, v) }
-            let width = resolution.milliseconds
-            bits.writeUVarint(UInt64(series.timestamps.count))
-            var previous: Int64 = 0
-            for (index, start) in series.timestamps.enumerated() {
-                let bucket = start / width
-                if index == 0 { bits.writeVarint(bucket) } else { bits.writeUVarint(UInt64(bucket - previous)) }
-                previous = bucket
+        bits.write(UInt64(format), bits: 8)
+        bits.writeUVarint(UInt64(series.timestamps.count))
+        guard let firstSample = timestamps.first, let first = series.timestamps.first else { return bits.finished }
+        let width = stored.milliseconds
+        bits.writeUVarint(UInt64((first - RollupSeries.bucket(firstSample, width)) / width))
+        for index in series.timestamps.indices.dropFirst() {
+            let gap = (series.timestamps[index] - series.timestamps[index - 1]) / width
+            bits.writeBit(gap != 1)
+            if gap != 1 { bits.writeUVarint(UInt64(gap - 2)) }
+        }
+        bits.writeUVarint(UInt64(series.count[0]))
+        for index in series.count.indices.dropFirst() {
+            let difference = series.count[index] - series.count[index - 1]
+            bits.writeBit(difference != 0)
+            if difference != 0 { bits.writeVarint(Int64(difference)) }
+        }
+        let edges = series.edge.contains(true)
+        bits.writeBit(edges)
+        if edges { for edge in series.edge { bits.writeBit(edge) } }
+        var previous: UInt64? = nil
+        for (number, column) in [series.min, series.max, series.last, series.sum].enumerated() {
+            if number == 3 { previous = (series.last[0] * Double(series.count[0])).bitPattern }
+            var stream = previous.map(XORValueWriter.init(previous:)) ?? XORValueWriter()
+            for (index, value) in column.enumerated() {
+                if index == 0 && previous == nil { stream.writeFirst(value.bitPattern, to: &bits) } else { stream.write(value.bitPattern, to: &bits) }
             }
-            for column in [series.min, series.max, series.sum, series.last] {
-                var stream = XORValueWriter()
-                for (index, value) in column.enumerated() {
-                    if index == 0 { stream.writeFirst(value.bitPattern, to: &bits) } else { stream.write(value.bitPattern, to: &bits) }
-                }
-            }
-            for count in series.count { bits.writeUVarint(UInt64(count)) }
+            previous = column[0].bitPattern
         }
         return bits.finished
     }
 
-    /// Merges the buckets at `resolution` stored in `data` into `series`.
-    static func decode(_ data: [UInt8], resolution: Resolution, into series: inout RollupSeries) throws(StoreError) {
-        var reader = BitReader(data)
-        for stored in stored {
-            let count = Int(truncatingIfNeeded: try reader.readUVarint())
-            guard count >= 0, count <= data.count * 8 else { throw StoreError(.corrupt, "rollup bucket count \(count)") }
-            var starts: [Int64] = []
-            var bucket: Int64 = 0
-            for index in 0..<count {
-                bucket = index == 0 ? try reader.readVarint() : bucket &+ Int64(bitPattern: try reader.readUVarint())
-                starts.append(bucket &* stored.milliseconds)
-            }
-            var columns: [[Double]] = []
-            for _ in 0..<4 {
-                var stream = XORValueReader()
-                var column: [Double] = []
-                for index in 0..<count {
-                    if index == 0 { try stream.readFirst(&reader) } else { try stream.read(&reader) }
-                    column.append(Double(bitPattern: stream.bits))
-                }
-                columns.append(column)
-            }
-            var counts: [Int] = []
-            for _ in 0..<count { counts.append(Int(truncatingIfNeeded: try reader.readUVarint())) }
-            if stored == resolution {
-                for index in 0..<count {
-                    series.merge(
-                        bucket: starts[index], columns[0][index], columns[1][index], columns[2][index], counts[index],
-                        columns[3][index])
-                }
-                return
-            }
+    /// Merges the buckets stored in `data` (of a chunk whose first sample is at `minTimestamp`)
+    /// into `series`, at its resolution (5 minutes or 1 hour).
+    static func decode(_ data: [UInt8], minTimestamp: Int64, into series: inout RollupSeries) throws(StoreError) {
+        guard series.resolution == .fiveMinutes || series.resolution == .oneHour else {
+            throw StoreError(.invalidInput, "no stored rollups at resolution \(series.resolution)")
         }
-        throw StoreError(.invalidInput, "no stored rollups at resolution \(resolution)")
+        guard data.first == format else { throw StoreError(.corrupt, "rollup format \(data.first.map(String.init) ?? "none")") }
+        var reader = BitReader(data, startingAt: 1)
+        let count = Int(truncatingIfNeeded: try reader.readUVarint())
+        guard count >= 0, count <= data.count * 8 else { throw StoreError(.corrupt, "rollup bucket count \(count)") }
+        guard count > 0 else { return }
+        let width = stored.milliseconds
+        var labels = [Int64](repeating: 0, count: count)
+        labels[0] = RollupSeries.bucket(minTimestamp, width) &+ Int64(bitPattern: try reader.readUVarint()) &* width
+        for index in 1..<count {
+            let gap = try reader.readBit() ? Int64(bitPattern: try reader.readUVarint()) &+ 2 : 1
+            labels[index] = labels[index - 1] &+ gap &* width
+        }
+        var counts = [Int](repeating: 0, count: count)
+        counts[0] = Int(truncatingIfNeeded: try reader.readUVarint())
+        for index in 1..<count {
+            counts[index] = counts[index - 1] &+ (try reader.readBit() ? Int(truncatingIfNeeded: try reader.readVarint()) : 0)
+        }
+        var edges = [Bool](repeating: false, count: count)
+        if try reader.readBit() { for index in 0..<count { edges[index] = try reader.readBit() } }
+        var columns = [[Double]](repeating: [], count: 4)
+        var previous: UInt64? = nil
+        for column in 0..<4 {
+            if column == 3 { previous = (columns[2][0] * Double(counts[0])).bitPattern }
+            var stream = previous.map(XORValueReader.init(previous:)) ?? XORValueReader()
+            columns[column].reserveCapacity(count)
+            for index in 0..<count {
+                if index == 0 && previous == nil { try stream.readFirst(&reader) } else { try stream.read(&reader) }
+                columns[column].append(Double(bitPattern: stream.bits))
+            }
+            previous = columns[column][0].bitPattern
+        }
+        let target = series.resolution.milliseconds
+        for index in 0..<count {
+            let label = RollupSeries.bucket(labels[index], target)
+            series.merge(
+                bucket: label, columns[0][index], columns[1][index], columns[3][index], counts[index], columns[2][index],
+                edge: edges[index] && labels[index] == label)
+        }
     }
 }
 
 extension SQLiteStore {
     /// Rollups from the stored per-chunk rollups, completed with the heads' samples (raw reads
-    /// chunks). Buckets start in `[bucket(from), to]`; a bucket cut by `from` or `to` still
-    /// aggregates all its samples.
+    /// chunks). Buckets labelled in `[bucket(from), bucket(to)]`, each with all its samples.
     public func selectRollups(_ matchers: [Matcher], from: Int64, to: Int64, resolution: Resolution)
         async throws(StoreError) -> [RollupSeries]
     {
@@ -208,29 +265,29 @@ extension SQLiteStore {
             return try await select(matchers, from: from, to: to).map { RollupSeries($0, resolution: .raw) }
         }
         let width = resolution.milliseconds
-        let first = RollupSeries.bucket(from, width)
+        let (first, last) = (RollupSeries.bucket(from, width), RollupSeries.bucket(to, width))
+        let earliest = first > .min + width ? first - width + 1 : first
         let heads = self.heads.withLock { $0.heads }
         return try await read("cannot select rollups \(matchers)") { db in
             let statement = try db.cachedStatement(
                 sql: """
-                    SELECT r.data, c.max_t FROM chunks c JOIN rollups r ON r.chunk_id = c.id
+                    SELECT r.data, c.min_t, c.max_t FROM chunks c JOIN rollups r ON r.chunk_id = c.id
                     WHERE c.series_id = ? AND c.max_t >= ? AND c.min_t <= ? ORDER BY c.min_t
                     """)
-            let last = to < .max - width ? RollupSeries.bucket(to, width) + width - 1 : .max
             var result: [RollupSeries] = []
             for (id, labels) in try Self.matchingSeries(db, matchers) {
                 var series = RollupSeries(labels: labels, resolution: resolution)
                 var newest = Int64.min
-                let rows = try Row.fetchCursor(statement, arguments: [id, first, last])
+                let rows = try Row.fetchCursor(statement, arguments: [id, earliest, last])
                 while let row = try rows.next() {
-                    try RollupCodec.decode([UInt8](row[0] as Data), resolution: resolution, into: &series)
-                    newest = max(newest, row[1])
+                    try RollupCodec.decode([UInt8](row[0] as Data), minTimestamp: row[1], into: &series)
+                    newest = max(newest, row[2])
                 }
-                if let head = heads[id], !head.isEmpty, head.lastTimestamp >= first, head.firstTimestamp <= last {
+                if let head = heads[id], !head.isEmpty, head.lastTimestamp >= earliest, head.firstTimestamp <= last {
                     let (timestamps, values) = try head.samples()
-                    for (t, v) in zip(timestamps, values) where t > newest && t >= first && t <= last { series.add(t, v) }
+                    for (t, v) in zip(timestamps, values) where t > newest && t >= earliest && t <= last { series.add(t, v) }
                 }
-                series.keep(from: first, to: to)
+                series.keep(from: first, to: last)
                 if !series.isEmpty { result.append(series) }
             }
             return result

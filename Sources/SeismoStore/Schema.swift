@@ -132,6 +132,11 @@ enum Schema {
                         data BLOB NOT NULL
                     );
                     """)
+        }
+        migrator.registerMigration("v3-rollups-right-closed") { db in
+            // Rollups are right-closed 5-minute buckets (1 hour is merged when read), in
+            // RollupCodec's format 1: every chunk's rollups are computed (again).
+            try db.execute(sql: "DELETE FROM rollups")
             let chunks = try Row.fetchCursor(db, sql: "SELECT id, data FROM chunks")
             while let row = try chunks.next() {
                 let (timestamps, values) = try Chunk.decode([UInt8](row[1] as Data))

@@ -11,15 +11,18 @@ public struct EngineOptions: Sendable, Hashable {
     public var timeout: Duration
     /// The step of a subquery written without one (`x[1h:]`; Prometheus: the global evaluation interval, 1m).
     public var defaultSubqueryStep: Int64
+    /// Whether range queries read stored rollups where they give the same result (see `RollupPlan`).
+    public var useRollups: Bool
 
     public init(
         lookbackDelta: Int64 = 300_000, maxSamples: Int = 50_000_000, timeout: Duration = .seconds(120),
-        defaultSubqueryStep: Int64 = 60_000
+        defaultSubqueryStep: Int64 = 60_000, useRollups: Bool = true
     ) {
         self.lookbackDelta = lookbackDelta
         self.maxSamples = maxSamples
         self.timeout = timeout
         self.defaultSubqueryStep = defaultSubqueryStep
+        self.useRollups = useRollups
     }
 }
 
@@ -98,9 +101,11 @@ public struct Engine: Sendable {
         return .matrix(out)
     }
 
-    /// Fetches every selector's data for the times the query evaluates it at.
+    /// Fetches every selector's data for the times the query evaluates it at: raw samples,
+    /// or buckets for the calls that rollups answer.
     func prepare(_ expr: Expr, start: Int64, end: Int64, step: Int64) async throws(QueryError) -> Evaluator {
         var ranges: [[Matcher]: (Int64, Int64)] = [:]
+        var rollupRanges: [RollupPlan: (Int64, Int64)] = [:]
         func at(_ a: AtModifier?) -> Int64? {
             switch a {
             case nil: nil
@@ -113,7 +118,7 @@ public struct Engine: Sendable {
             let old = ranges[m] ?? (lo, hi)
             ranges[m] = (Swift.min(old.0, lo), Swift.max(old.1, hi))
         }
-        func walk(_ e: Expr, _ lo: Int64, _ hi: Int64) {
+        func walk(_ e: Expr, _ lo: Int64, _ hi: Int64, inSubquery: Bool = false) {
             switch e {
             case .number, .string: break
             case .vectorSelector(let vs):
@@ -125,15 +130,23 @@ public struct Engine: Sendable {
                 let refHi = (at(vs.at) ?? hi) - vs.offset
                 need(vs.matchers, refLo - range, refHi)
             case .subquery(let inner, let range, _, let offset, let a):
-                walk(inner, (at(a) ?? lo) - offset - range, (at(a) ?? hi) - offset)
-            case .call(_, let args): for arg in args { walk(arg, lo, hi) }
+                walk(inner, (at(a) ?? lo) - offset - range, (at(a) ?? hi) - offset, inSubquery: true)
+            case .call(let name, let args):
+                if !inSubquery,
+                    let (plan, selector, range) = RollupPlan.plan(name, args, start: start, end: end, step: step, options: options)
+                {
+                    let old = rollupRanges[plan] ?? (lo - selector.offset - range, hi - selector.offset)
+                    rollupRanges[plan] = (Swift.min(old.0, lo - selector.offset - range), Swift.max(old.1, hi - selector.offset))
+                    return
+                }
+                for arg in args { walk(arg, lo, hi, inSubquery: inSubquery) }
             case .aggregate(_, let e, let p, _, _):
-                walk(e, lo, hi)
-                if let p { walk(p, lo, hi) }
+                walk(e, lo, hi, inSubquery: inSubquery)
+                if let p { walk(p, lo, hi, inSubquery: inSubquery) }
             case .binary(_, let l, let r, _, _):
-                walk(l, lo, hi)
-                walk(r, lo, hi)
-            case .unaryMinus(let e), .paren(let e): walk(e, lo, hi)
+                walk(l, lo, hi, inSubquery: inSubquery)
+                walk(r, lo, hi, inSubquery: inSubquery)
+            case .unaryMinus(let e), .paren(let e): walk(e, lo, hi, inSubquery: inSubquery)
             }
         }
         walk(expr, start, end)
@@ -153,8 +166,23 @@ public struct Engine: Sendable {
             }
             data[matchers] = stored.map(SeriesData.init)
         }
+        var rollups: [RollupPlan: [RollupSeries]] = [:]
+        for (plan, range) in rollupRanges {
+            if Task.isCancelled { throw QueryError(.canceled, "query was canceled") }
+            let buckets: [RollupSeries]
+            do {
+                buckets = try await querier.selectRollups(plan.matchers, from: range.0, to: range.1, resolution: plan.resolution)
+            } catch {
+                throw QueryError(.storage, "\(error)")
+            }
+            loaded += buckets.reduce(0) { $0 + $1.timestamps.count }
+            if loaded > options.maxSamples {
+                throw QueryError(.tooManySamples, "query processing would load too many samples into memory in query execution")
+            }
+            rollups[plan] = buckets
+        }
         return Evaluator(
-            data: data, start: start, end: end, options: options,
+            data: data, rollups: rollups, start: start, end: end, options: options,
             deadline: ContinuousClock.now.advanced(by: options.timeout))
     }
 }
@@ -202,6 +230,8 @@ func lowerBound(_ a: [Int64], _ value: Int64) -> Int {
 /// Evaluates an expression at one step at a time over prefetched data.
 final class Evaluator {
     let data: [[Matcher]: [SeriesData]]
+    /// Buckets read for the calls that rollups answer (see `RollupPlan`).
+    let rollups: [RollupPlan: [RollupSeries]]
     let start: Int64
     let end: Int64
     let options: EngineOptions
@@ -212,8 +242,12 @@ final class Evaluator {
     /// Range functions evaluated for all steps of a range query at once.
     var precomputed: [Expr: PrecomputedRange] = [:]
 
-    init(data: [[Matcher]: [SeriesData]], start: Int64, end: Int64, options: EngineOptions, deadline: ContinuousClock.Instant) {
+    init(
+        data: [[Matcher]: [SeriesData]], rollups: [RollupPlan: [RollupSeries]] = [:], start: Int64, end: Int64,
+        options: EngineOptions, deadline: ContinuousClock.Instant
+    ) {
         self.data = data
+        self.rollups = rollups
         self.start = start
         self.end = end
         self.options = options

@@ -51,7 +51,12 @@ extension Evaluator {
                 for arg in args { try precomputeRangeFunctions(arg, step: step) }
                 return
             }
-            if precomputed[expr] == nil, let result = try precompute(kind, args, step: step) { precomputed[expr] = result }
+            guard precomputed[expr] == nil else { return }
+            if let result = try precomputeFromRollups(kind, args, step: step) {
+                precomputed[expr] = result
+            } else if let result = try precompute(kind, args, step: step) {
+                precomputed[expr] = result
+            }
         }
     }
 

@@ -175,6 +175,12 @@ struct XORValueWriter: Sendable, Hashable {
     private var leading = 0xFF
     private var trailing = 0
 
+    init() {}
+
+    /// A stream whose first value is written with `write`, as an XOR against `previous`
+    /// (cheap when the first value is close to a value the reader already knows).
+    init(previous: UInt64) { lastBits = previous }
+
     mutating func writeFirst(_ valueBits: UInt64, to bits: inout BitWriter) {
         bits.write(valueBits, bits: 64)
         lastBits = valueBits
@@ -209,6 +215,11 @@ struct XORValueReader {
     private(set) var bits: UInt64 = 0
     private var leading = 0
     private var trailing = 0
+
+    init() {}
+
+    /// Reads a stream written by `XORValueWriter(previous:)`: every value with `read`.
+    init(previous: UInt64) { bits = previous }
 
     mutating func readFirst(_ reader: inout BitReader) throws(StoreError) { bits = try reader.read(bits: 64) }
 

@@ -64,6 +64,17 @@ enum ComparisonData {
         "cpu_usage @ start()", "scalar(sum(cpu_usage))", "absent(temperature{room=\"hall\"})",
         "max_over_time(cpu_usage[5m:1m])", "cpu_usage > 0.6",
     ]
+
+    /// Range queries that read rollups (a 5-minute or 1-hour step over a long window), with
+    /// their start, end and step in minutes.
+    static let rollupRangeQueries: [(query: String, start: Int, end: Int, step: Int)] = [
+        ("avg_over_time(cpu_usage[1h])", 10, 90, 5), ("min_over_time(cpu_usage[1h])", 10, 90, 5),
+        ("max_over_time(temperature[1h])", 10, 90, 5), ("sum_over_time(cpu_usage[1h])", 0, 90, 5),
+        ("count_over_time(temperature[1h])", 5, 90, 5), ("last_over_time(temperature[1h])", 10, 90, 10),
+        ("present_over_time(cpu_usage[1h] offset 10m)", 10, 90, 5),
+        ("sum by (job) (avg_over_time(cpu_usage[2h]))", 0, 90, 15),
+        ("max_over_time(http_requests_total[12h]) - min_over_time(http_requests_total[12h])", 60, 180, 60),
+    ]
 }
 
 /// The same data in the real Prometheus 2.42 (Debian package) and in Seismo; the same
@@ -197,6 +208,21 @@ struct PrometheusComparisonTests {
             compared += 1
             if ours != theirs || ours.order != theirs.order {
                 mismatches.append("range \(query): prometheus \(theirs.series.count) series, seismo \(ours.series.count)")
+            }
+        }
+        for (query, from, to, stepMinutes) in ComparisonData.rollupRangeQueries {
+            let (start, end, step) = (ComparisonData.at(from), ComparisonData.at(to), Int64(stepMinutes) * 60_000)
+            let theirs = try Self.decode(
+                try await prometheus.post(
+                    "/api/v1/query_range",
+                    ["query": query, "start": String(start / 1000), "end": String(end / 1000), "step": String(step / 1000)]))
+            let ours: Result
+            do { ours = try Self.seismo(try await engine.rangeQuery(query, start: start, end: end, step: step)) } catch {
+                ours = Result(type: "error", series: [:], order: [])
+            }
+            compared += 1
+            if theirs.series.isEmpty || ours != theirs || ours.order != theirs.order {
+                mismatches.append("range (rollups) \(query):\n  prometheus \(theirs.series)\n  seismo     \(ours.series)")
             }
         }
         #expect(compared >= 150)

@@ -38,5 +38,13 @@ struct SQLiteStoreTests {
             #expect(a == b && a.order == b.order, "\(query)")
         }
         #expect(compared == ComparisonData.expressions.count)
+        // Queries that read the store's rollups answer as raw samples do.
+        let raw = Engine(querier: store, options: EngineOptions(useRollups: false))
+        for (query, from, to, step) in ComparisonData.rollupRangeQueries {
+            let (start, end) = (ComparisonData.at(from), ComparisonData.at(to))
+            let a = try PrometheusComparisonTests.seismo(try await onDisk.rangeQuery(query, start: start, end: end, step: Int64(step) * 60_000))
+            let b = try PrometheusComparisonTests.seismo(try await raw.rangeQuery(query, start: start, end: end, step: Int64(step) * 60_000))
+            #expect(!a.series.isEmpty && a == b && a.order == b.order, "\(query)")
+        }
     }
 }
