@@ -2,13 +2,15 @@ import Foundation
 import SeismoCore
 
 /// Deterministic node-exporter-like data for storage benchmarks, scraped every 15 s with a
-/// per-host offset and a few ms of jitter. Per host 507 series, the count and mix of Debian's
+/// per-host offset, 0-3 ms of jitter and one scrape in 64 late by 5-20 ms, stamped as
+/// Prometheus (and Seismo's scraper) stamp scrapes: a scrape within 2 ms of the previous one
+/// plus the interval gets exactly that time (about 3 scrapes in 4 here). Per host 507 series, the count and mix of Debian's
 /// node-exporter 1.5 on a small VM (where 381 of 507 series kept their value between two
 /// scrapes 15 s apart):
 /// - 110 busy series: CPU-seconds counters with 0.01 s resolution, memory and filesystem
 ///   gauges in 4 KiB pages, network and disk byte/packet counters, load averages, process
 ///   counts, `node_time_seconds`, the scrape duration;
-/// - 46 `node_scrape_collector_duration_seconds` (full-precision noise) and 46
+/// - 46 `node_scrape_collector_duration_seconds` (random nanoseconds) and 46
 ///   `node_scrape_collector_success`;
 /// - 20 Go runtime gauges and counters of the exporter (`go_memstats_*`), changing every scrape;
 /// - 285 series that keep their value: info metrics, interface, filesystem, conntrack, timex
@@ -25,6 +27,8 @@ public struct NodeExporterData: Sendable {
     public let labels: [Labels]
     /// Values, scrape-major: `values[scrape * labels.count + series]`.
     public let values: [Double]
+    /// Scrape times, host-major: `times[host * scrapes + scrape]`.
+    let times: [Int64]
 
     public static let seriesPerHost = 507
 
@@ -183,16 +187,27 @@ public struct NodeExporterData: Sendable {
             }
         }
         self.values = values
+        var times: [Int64] = []
+        times.reserveCapacity(hosts * scrapes)
+        for host in 0..<hosts {
+            var last: Int64?
+            for scrape in 0..<scrapes {
+                let hash = UInt64(scrape &* 7_919 &+ host &* 104_729) &* 0x9E37_79B9_7F4A_7C15
+                let jitter = Int64(hash >> 62) + ((hash >> 50) & 63 == 0 ? 5 + Int64((hash >> 40) & 15) : 0)
+                let started = start + Int64(scrape) * 15_000 + Self.offset(host: host) + jitter
+                var time = started
+                if let last, abs(started - (last + 15_000)) <= 2 { time = last + 15_000 }
+                times.append(time)
+                last = time
+            }
+        }
+        self.times = times
     }
 
     public var sampleCount: Int { labels.count * scrapes }
 
-    /// The timestamp of `host`'s scrape `scrape`: nominal time + per-host offset + 0–4 ms jitter.
-    public func timestamp(scrape: Int, series: Int) -> Int64 {
-        let host = series / Self.seriesPerHost
-        let jitter = Int64((UInt64(scrape &* 7_919 &+ host &* 104_729) &* 0x9E37_79B9_7F4A_7C15) >> 61)
-        return start + Int64(scrape) * interval + Self.offset(host: host) + jitter
-    }
+    /// The timestamp of scrape `scrape` of the host of `series`.
+    public func timestamp(scrape: Int, series: Int) -> Int64 { times[(series / Self.seriesPerHost) * scrapes + scrape] }
 
     static func offset(host: Int) -> Int64 { Int64((host * 7_717) % 15_000) }
 
@@ -258,8 +273,9 @@ public struct NodeExporterData: Sendable {
             case .load: return max(0, ((value + (random.unit() - 0.5) * 0.2) * 100).rounded() / 100)
             case .small: return (random.unit() * 6).rounded()
             case .time: return t + random.unit() * 0.001
-            case .duration: return 0.01 + random.unit() * 0.02
-            case .collectorDuration: return 1e-5 + random.unit() * random.unit() * 0.01
+            // Durations are whole nanoseconds in seconds, as Go's `Duration.Seconds()` makes them.
+            case .duration: return (1e7 + random.unit() * 2e7).rounded() / 1e9
+            case .collectorDuration: return (1e4 + random.unit() * random.unit() * 1e7).rounded() / 1e9
             }
         }
     }

@@ -36,13 +36,8 @@ extension SQLiteStore {
             if let cutoff = samples {
                 var toCut: [(Int64, SeriesHead)] = []
                 changes.forEachHead { id, head in if head.firstTimestamp < cutoff { toCut.append((id, head)) } }
-                for (id, head) in toCut {
-                    var head = head
-                    let chunk = try head.cut()
-                    try self.insertChunk(db, id, chunk)
-                    changes.heads[id] = head
-                    changes.floors[id] = max(changes.floor(id) ?? .min, chunk.maxTimestamp)
-                }
+                try self.cutHeads(db, toCut, &changes)
+                let times = ChunkTimesReader(db)
                 // Per series, so each statement is a range of the (series, max_t) index.
                 let ids = try Int64.fetchAll(db, sql: "SELECT id FROM series")
                 let count = try db.cachedStatement(
@@ -59,7 +54,7 @@ extension SQLiteStore {
                     try deleteRollups.execute(arguments: [id, cutoff])
                     try delete.execute(arguments: [id, cutoff])
                     for row in try Row.fetchAll(spanning, arguments: [id, cutoff, cutoff]) {
-                        let (timestamps, values) = try Chunk.decode([UInt8](row[1] as Data))
+                        let (timestamps, values) = try Chunk.decode([UInt8](row[1] as Data), times: times)
                         let keep = timestamps.partitioningIndex { $0 >= cutoff }
                         report.samples += keep
                         let chunk = StoredChunk(timestamps: Array(timestamps[keep...]), values: Array(values[keep...]))
@@ -70,6 +65,8 @@ extension SQLiteStore {
                             db, chunkID: row[0], timestamps: Array(timestamps[keep...]), values: Array(values[keep...]))
                     }
                 }
+                // Chunks naming a time set end where it ends (see ChunkTimes.swift).
+                try db.execute(sql: "DELETE FROM chunk_times WHERE max_t < ?", arguments: [cutoff])
                 changes.retentionCutoff = max(changes.retentionCutoff, cutoff)
                 try db.execute(
                     sql: """

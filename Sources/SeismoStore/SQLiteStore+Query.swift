@@ -8,8 +8,9 @@ extension SQLiteStore {
         let heads = self.heads.withLock { $0.heads }
         return try await read("cannot select \(matchers)") { db in
             var result: [StoredSeries] = []
+            let times = ChunkTimesReader(db)
             for (id, labels) in try Self.matchingSeries(db, matchers) {
-                let (timestamps, values) = try Self.samples(db, id: id, head: heads[id], from: from, to: to)
+                let (timestamps, values) = try Self.samples(db, id: id, head: heads[id], from: from, to: to, times: times)
                 if !timestamps.isEmpty {
                     result.append(StoredSeries(labels: labels, timestamps: timestamps, values: values))
                 }
@@ -25,9 +26,10 @@ extension SQLiteStore {
             let inside = try db.cachedStatement(
                 sql: "SELECT 1 FROM chunks WHERE series_id = ? AND min_t >= ? AND max_t <= ? LIMIT 1")
             var result: [Labels] = []
+            let times = ChunkTimesReader(db)
             for (id, labels) in try Self.matchingSeries(db, matchers) {
                 if try Bool.fetchOne(inside, arguments: [id, from, to]) != nil
-                    || !(try Self.samples(db, id: id, head: heads[id], from: from, to: to).timestamps.isEmpty)
+                    || !(try Self.samples(db, id: id, head: heads[id], from: from, to: to, times: times).timestamps.isEmpty)
                 {
                     result.append(labels)
                 }

@@ -143,13 +143,25 @@ enum Schema {
                 try SQLiteStore.writeRollups(db, chunkID: row[0], timestamps: timestamps, values: values)
             }
         }
+        migrator.registerMigration("v4-chunk-times") { db in
+            // Timestamps shared by the chunks of series scraped together (see ChunkTimes.swift).
+            try db.execute(
+                sql: """
+                    CREATE TABLE chunk_times (
+                        id INTEGER PRIMARY KEY,
+                        max_t INTEGER NOT NULL,
+                        data BLOB NOT NULL
+                    );
+                    CREATE INDEX chunk_times_by_max_t ON chunk_times (max_t);
+                    """)
+        }
         return migrator
     }
 
     /// Tables of the schema itself, which a feature table may not be named after.
     static let reservedTables: Set<String> = [
         "series", "series_label", "samples", "groups", "feature_tables", "anomalies", "alert_state", "grdb_migrations",
-        "chunks", "head_log", "store_meta", "rollups",
+        "chunks", "head_log", "store_meta", "rollups", "chunk_times",
     ]
 
     /// Columns every feature table has, which a feature may not be named after.

@@ -122,7 +122,7 @@ extension StoreBenchmark {
         public var flushSeconds: Double
         /// The database file after flush, WAL checkpoint and VACUUM.
         public var fileBytes: Int
-        /// Bytes of chunk payload alone.
+        /// Bytes of chunk payload alone (shared time sets included).
         public var chunkBytes: Int
         public var chunks: Int
         /// Bytes per table and index after the vacuum (SQLite's `dbstat`), largest first.
@@ -152,7 +152,12 @@ extension StoreBenchmark {
         try await store.flushHeads()
         let flushed = clock.now - start - ingested
         let (payload, count) = try await store.read("cannot measure the store") { db in
-            let row = try Row.fetchOne(db, sql: "SELECT coalesce(sum(length(data)), 0), count(*) FROM chunks")!
+            let row = try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT coalesce(sum(length(data)), 0) + (SELECT coalesce(sum(length(data)), 0) FROM chunk_times), count(*)
+                    FROM chunks
+                    """)!
             return (row[0] as Int, row[1] as Int)
         }
         do {

@@ -33,6 +33,14 @@ public struct ScrapeLoopState: Sendable {
     public private(set) var lastSeries: Set<Labels> = []
     /// Whether report series were published (so that they get stale markers at the end).
     private var reported = false
+    /// The (aligned) time of the previous scrape.
+    private var lastTime: Timestamp?
+
+    /// How far a scrape may start from the previous one plus the interval and still be
+    /// stamped exactly there (Prometheus: 2 ms, for intervals over 200 ms). Scrapes a fixed
+    /// interval apart then have timestamps a fixed interval apart, which their chunks store
+    /// in about a bit each.
+    public static let timestampTolerance: Int64 = 2
 
     public static let reportNames = [
         "up", "scrape_duration_seconds", "scrape_samples_scraped", "scrape_samples_post_metric_relabeling",
@@ -47,8 +55,27 @@ public struct ScrapeLoopState: Sendable {
         self.metricRelabeler = metricRelabeler
     }
 
-    /// The samples of a scrape that started at `time` and took `duration`.
-    public mutating func process(_ outcome: ScrapeOutcome, time: Timestamp, duration: Duration) -> ScrapeReport {
+    /// The time to stamp a scrape that started at `time` with, when scrapes are `interval`
+    /// apart: the previous scrape's time plus the interval when `time` is within
+    /// `timestampTolerance` of it, else `time`.
+    public mutating func align(_ time: Timestamp, interval: Duration?) -> Timestamp {
+        var aligned = time
+        if let interval, let last = lastTime, interval.milliseconds > 100 * Self.timestampTolerance,
+            abs(time.milliseconds - (last.milliseconds + interval.milliseconds)) <= Self.timestampTolerance
+        {
+            aligned = Timestamp(milliseconds: last.milliseconds + interval.milliseconds)
+        }
+        lastTime = aligned
+        return aligned
+    }
+
+    /// The samples of a scrape that started at `time` and took `duration`. With `interval`,
+    /// the scrape's time is aligned first (see `align`): samples that carry the scrape's time
+    /// get the aligned one, and samples with their own timestamps keep them.
+    public mutating func process(_ outcome: ScrapeOutcome, time started: Timestamp, duration: Duration, interval: Duration? = nil)
+        -> ScrapeReport
+    {
+        let time = align(started, interval: interval)
         var samples: [Sample] = []
         var issues: [ParseIssue] = []
         var failure: String?
@@ -69,8 +96,8 @@ public struct ScrapeLoopState: Sendable {
                 }
                 guard labels.name != nil else { continue }
                 guard current.insert(labels).inserted else { continue }  // a duplicate series: the first wins
-                samples.append(
-                    Sample(labels: labels, timestamp: honorTimestamps ? sample.timestamp : time, value: sample.value))
+                let own = honorTimestamps && sample.timestamp != started
+                samples.append(Sample(labels: labels, timestamp: own ? sample.timestamp : time, value: sample.value))
             }
             if sampleLimit > 0, samples.count > sampleLimit {
                 failure = "sample limit exceeded: \(samples.count) > \(sampleLimit)"

@@ -86,7 +86,7 @@ public struct ScrapeSource: LiveCollectorSource {
                     ?? ScrapeLoopState(
                         target: target, honorLabels: spec.honorLabels, honorTimestamps: spec.honorTimestamps,
                         sampleLimit: spec.sampleLimit, metricRelabeler: metricRelabeler)
-                let report = state.process(outcome, time: time, duration: duration)
+                let report = state.process(outcome, time: time, duration: duration, interval: spec.interval)
                 loops[target] = state
                 durations.recordNanoseconds(duration.nanoseconds)
                 if let failure = report.failure {

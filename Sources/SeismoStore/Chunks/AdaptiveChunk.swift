@@ -23,23 +23,82 @@ enum AdaptiveChunk {
         var bits = BitWriter()
         bits.write(UInt64(encodingByte), bits: 8)
         bits.writeUVarint(UInt64(count))
-        if count > 0 { bits.writeVarint(timestamps[0]) }
-        if count > 1 { bits.writeVarint(timestamps[1] &- timestamps[0]) }
-        if count > 2 {
-            var dods: [UInt64] = []
-            dods.reserveCapacity(count - 2)
-            for index in 2..<count {
-                dods.append(zigzag((timestamps[index] &- timestamps[index - 1]) &- (timestamps[index - 1] &- timestamps[index - 2])))
-            }
-            writeColumn(dods, to: &bits)
+        writeTimestamps(timestamps[0..<count], to: &bits)
+        writeValues(values[0..<count], to: &bits)
+        return bits.finished
+    }
+
+    static func decode(_ chunk: [UInt8], into timestamps: inout [Int64], _ values: inout [Double]) throws(StoreError) {
+        var reader = BitReader(chunk, startingAt: 1)
+        let count = try readCount(&reader, limit: chunk.count)
+        let start = timestamps.count
+        do throws(StoreError) {
+            try readTimestamps(&reader, count: count, into: &timestamps)
+            try readValues(&reader, count: count, into: &values)
+        } catch {
+            timestamps.removeSubrange(start...)
+            values.removeSubrange(start...)
+            throw error
         }
+    }
+
+    /// A sample count, checked against what `limit` bytes can hold.
+    static func readCount(_ reader: inout BitReader, limit: Int) throws(StoreError) -> Int {
+        let count = Int(truncatingIfNeeded: try reader.readUVarint())
+        guard count >= 0, count <= limit * 8 else { throw StoreError(.corrupt, "chunk count \(count) is not possible") }
+        return count
+    }
+
+    /// The timestamps section: the first and the first delta as zigzag varints, then the
+    /// deltas of deltas as an integer column.
+    static func writeTimestamps(_ timestamps: ArraySlice<Int64>, to bits: inout BitWriter) {
+        let t = timestamps
+        let first = t.startIndex
+        if t.count > 0 { bits.writeVarint(t[first]) }
+        if t.count > 1 { bits.writeVarint(t[first + 1] &- t[first]) }
+        guard t.count > 2 else { return }
+        var dods: [UInt64] = []
+        dods.reserveCapacity(t.count - 2)
+        for index in (first + 2)..<t.endIndex {
+            dods.append(zigzag((t[index] &- t[index - 1]) &- (t[index - 1] &- t[index - 2])))
+        }
+        writeColumn(dods, to: &bits)
+    }
+
+    static func readTimestamps(_ reader: inout BitReader, count: Int, into timestamps: inout [Int64]) throws(StoreError) {
+        timestamps.reserveCapacity(timestamps.count + count)
+        var timestamp: Int64 = 0
+        var delta: Int64 = 0
+        if count > 0 {
+            timestamp = try reader.readVarint()
+            timestamps.append(timestamp)
+        }
+        if count > 1 {
+            delta = try reader.readVarint()
+            timestamp &+= delta
+            timestamps.append(timestamp)
+        }
+        if count > 2 {
+            let column = try ColumnReader(&reader)
+            for _ in 2..<count {
+                delta &+= unzigzag(try column.next(&reader))
+                timestamp &+= delta
+                timestamps.append(timestamp)
+            }
+        }
+    }
+
+    /// The values section: a 2-bit mode, then the values in the cheapest mode (see the type).
+    static func writeValues(_ values: ArraySlice<Double>, to bits: inout BitWriter) {
+        let count = values.count
+        let first = values.startIndex
         var best = BitWriter()
         best.write(0, bits: 2)
         var xor = XORValueWriter()
-        for index in 0..<count {
-            if index == 0 { xor.writeFirst(values[0].bitPattern, to: &best) } else { xor.write(values[index].bitPattern, to: &best) }
+        for index in values.indices {
+            if index == first { xor.writeFirst(values[index].bitPattern, to: &best) } else { xor.write(values[index].bitPattern, to: &best) }
         }
-        if count > 0, let (exponent, mantissas) = decimal(values[0..<count]) {
+        if count > 0, let (exponent, mantissas) = decimal(values) {
             for order in 1...2 {
                 var candidate = BitWriter()
                 candidate.write(UInt64(order), bits: 2)
@@ -59,77 +118,46 @@ enum AdaptiveChunk {
             }
         }
         bits.append(best)
-        return bits.finished
     }
 
-    static func decode(_ chunk: [UInt8], into timestamps: inout [Int64], _ values: inout [Double]) throws(StoreError) {
-        var reader = BitReader(chunk, startingAt: 1)
-        let count = Int(truncatingIfNeeded: try reader.readUVarint())
-        guard count >= 0, count <= chunk.count * 8 else { throw StoreError(.corrupt, "chunk count \(count) is not possible") }
-        let start = timestamps.count
-        do throws(StoreError) {
-            timestamps.reserveCapacity(start + count)
-            values.reserveCapacity(start + count)
-            var timestamp: Int64 = 0
-            var delta: Int64 = 0
-            if count > 0 {
-                timestamp = try reader.readVarint()
-                timestamps.append(timestamp)
+    static func readValues(_ reader: inout BitReader, count: Int, into values: inout [Double]) throws(StoreError) {
+        values.reserveCapacity(values.count + count)
+        let mode = try reader.read(bits: 2)
+        switch mode {
+        case 0:
+            var xor = XORValueReader()
+            for index in 0..<count {
+                if index == 0 { try xor.readFirst(&reader) } else { try xor.read(&reader) }
+                values.append(Double(bitPattern: xor.bits))
             }
-            if count > 1 {
-                delta = try reader.readVarint()
-                timestamp &+= delta
-                timestamps.append(timestamp)
-            }
-            if count > 2 {
-                let column = try ColumnReader(&reader)
-                for _ in 2..<count {
-                    delta &+= unzigzag(try column.next(&reader))
-                    timestamp &+= delta
-                    timestamps.append(timestamp)
-                }
-            }
-            let mode = try reader.read(bits: 2)
-            switch mode {
-            case 0:
-                var xor = XORValueReader()
-                for index in 0..<count {
-                    if index == 0 { try xor.readFirst(&reader) } else { try xor.read(&reader) }
-                    values.append(Double(bitPattern: xor.bits))
-                }
-            case 1, 2:
-                guard count > 0 else { break }
-                let scale = powersOfTen[Int(try reader.read(bits: 4))]
-                var mantissa = try reader.readVarint()
+        case 1, 2:
+            guard count > 0 else { break }
+            let scale = powersOfTen[Int(try reader.read(bits: 4))]
+            var mantissa = try reader.readVarint()
+            values.append(Double(mantissa) / scale)
+            var step: Int64 = 0
+            var first = 1
+            if mode == 2 && count > 1 {
+                step = try reader.readVarint()
+                mantissa &+= step
                 values.append(Double(mantissa) / scale)
-                var step: Int64 = 0
-                var first = 1
-                if mode == 2 && count > 1 {
-                    step = try reader.readVarint()
-                    mantissa &+= step
-                    values.append(Double(mantissa) / scale)
-                    first = 2
-                }
-                if count > first {
-                    let column = try ColumnReader(&reader)
-                    for _ in first..<count {
-                        let next = unzigzag(try column.next(&reader))
-                        if mode == 1 {
-                            mantissa &+= next
-                        } else {
-                            step &+= next
-                            mantissa &+= step
-                        }
-                        values.append(Double(mantissa) / scale)
-                    }
-                }
-            default:
-                throw StoreError(.corrupt, "chunk value mode \(mode) is not known")
+                first = 2
             }
-        } catch {
-            timestamps.removeSubrange(start...)
-            values.removeSubrange(start...)
-            throw error
+            if count > first {
+                let column = try ColumnReader(&reader)
+                for _ in first..<count {
+                    let next = unzigzag(try column.next(&reader))
+                    if mode == 1 {
+                        mantissa &+= next
+                    } else {
+                        step &+= next
+                        mantissa &+= step
+                    }
+                    values.append(Double(mantissa) / scale)
+                }
+            }
+        default:
+            throw StoreError(.corrupt, "chunk value mode \(mode) is not known")
         }
     }
 
@@ -202,19 +230,77 @@ enum AdaptiveChunk {
     }
 }
 
-/// Decodes a stored chunk of any encoding.
+/// A chunk whose timestamps are a time set shared with the chunks of other series scraped
+/// at the same times (encoding byte 3): `[3][count: uvarint][time set id: uvarint][bits]`,
+/// the bits being `AdaptiveChunk`'s values section. A time set (a row of `chunk_times`) is
+/// `[count: uvarint][bits]`, the bits being `AdaptiveChunk`'s timestamps section.
+enum SharedTimesChunk {
+    static let encodingByte: UInt8 = 3
+
+    static func encode(timesID: Int64, values: [Double]) -> [UInt8] {
+        var bits = BitWriter()
+        bits.write(UInt64(encodingByte), bits: 8)
+        bits.writeUVarint(UInt64(values.count))
+        bits.writeUVarint(UInt64(timesID))
+        AdaptiveChunk.writeValues(values[...], to: &bits)
+        return bits.finished
+    }
+
+    static func encodeTimes(_ timestamps: [Int64]) -> [UInt8] {
+        var bits = BitWriter()
+        bits.writeUVarint(UInt64(timestamps.count))
+        AdaptiveChunk.writeTimestamps(timestamps[...], to: &bits)
+        return bits.finished
+    }
+
+    static func decodeTimes(_ data: [UInt8]) throws(StoreError) -> [Int64] {
+        var reader = BitReader(data)
+        let count = try AdaptiveChunk.readCount(&reader, limit: data.count)
+        var timestamps: [Int64] = []
+        try AdaptiveChunk.readTimestamps(&reader, count: count, into: &timestamps)
+        return timestamps
+    }
+
+    static func decode(_ chunk: [UInt8], times: (Int64) throws(StoreError) -> [Int64], into timestamps: inout [Int64], _ values: inout [Double])
+        throws(StoreError)
+    {
+        var reader = BitReader(chunk, startingAt: 1)
+        let count = try AdaptiveChunk.readCount(&reader, limit: chunk.count)
+        let id = Int64(truncatingIfNeeded: try reader.readUVarint())
+        let shared = try times(id)
+        guard shared.count == count else {
+            throw StoreError(.corrupt, "chunk of \(count) samples refers to time set \(id) of \(shared.count)")
+        }
+        let start = values.count
+        do throws(StoreError) {
+            try AdaptiveChunk.readValues(&reader, count: count, into: &values)
+        } catch {
+            values.removeSubrange(start...)
+            throw error
+        }
+        timestamps.append(contentsOf: shared)
+    }
+}
+
+/// Decodes a stored chunk of any encoding; `times` answers the time sets of shared-times
+/// chunks (without it they are reported corrupt).
 enum Chunk {
-    static func decode(_ chunk: [UInt8], into timestamps: inout [Int64], _ values: inout [Double]) throws(StoreError) {
+    static func decode(
+        _ chunk: [UInt8], into timestamps: inout [Int64], _ values: inout [Double], times: ChunkTimesReader? = nil
+    ) throws(StoreError) {
         switch chunk.first {
         case AdaptiveChunk.encodingByte: try AdaptiveChunk.decode(chunk, into: &timestamps, &values)
+        case SharedTimesChunk.encodingByte:
+            guard let times else { throw StoreError(.corrupt, "a shared-times chunk read without its time sets") }
+            try SharedTimesChunk.decode(chunk, times: times.times, into: &timestamps, &values)
         default: try XORChunk.decode(chunk, into: &timestamps, &values)
         }
     }
 
-    static func decode(_ chunk: [UInt8]) throws(StoreError) -> (timestamps: [Int64], values: [Double]) {
+    static func decode(_ chunk: [UInt8], times: ChunkTimesReader? = nil) throws(StoreError) -> (timestamps: [Int64], values: [Double]) {
         var timestamps: [Int64] = []
         var values: [Double] = []
-        try decode(chunk, into: &timestamps, &values)
+        try decode(chunk, into: &timestamps, &values, times: times)
         return (timestamps, values)
     }
 }

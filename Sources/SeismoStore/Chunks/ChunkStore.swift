@@ -134,6 +134,7 @@ extension SQLiteStore {
         var log = BitWriter()
         var previous: (id: Int64, timestamp: Int64) = (0, 0)
         var late: [(id: Int64, samples: [(Int64, Double)])] = []
+        var cuts: [(id: Int64, chunk: StoredChunk)] = []
         var index = 0
         while index < samples.count {
             let id = samples[index].id
@@ -157,7 +158,7 @@ extension SQLiteStore {
                 previous = (id, sample.timestamp)
                 if head.count >= changes.options.samplesPerChunk {
                     let chunk = try head.cut()
-                    try insertChunk(db, id, chunk)
+                    cuts.append((id, chunk))
                     floor = chunk.maxTimestamp
                     changes.floors[id] = floor
                 }
@@ -165,6 +166,8 @@ extension SQLiteStore {
             if touched { changes.heads[id] = head }
             if !lateOfSeries.isEmpty { late.append((id, lateOfSeries)) }
         }
+        // Cut chunks first: a late sample may belong in one.
+        try insertChunks(db, cuts)
         for (id, samples) in late { try mergeIntoChunks(db, id, samples) }
         if log.bitCount > 0 {
             try db.execute(
@@ -189,15 +192,22 @@ extension SQLiteStore {
                 oldestNeeded = min(oldestNeeded, oldest)
             }
         }
+        try cutHeads(db, toCut, &changes)
+        try db.execute(sql: "DELETE FROM head_log WHERE seq < ?", arguments: [oldestNeeded])
+        changes.commitsSinceTruncation = 0
+    }
+
+    /// Cuts the heads `toCut` into chunks (see `insertChunks`) and records it in `changes`.
+    func cutHeads(_ db: Database, _ toCut: [(Int64, SeriesHead)], _ changes: inout HeadChanges) throws {
+        var cuts: [(id: Int64, chunk: StoredChunk)] = []
         for (id, head) in toCut {
             var head = head
             let chunk = try head.cut()
-            try insertChunk(db, id, chunk)
+            cuts.append((id, chunk))
             changes.heads[id] = head
             changes.floors[id] = max(changes.floor(id) ?? .min, chunk.maxTimestamp)
         }
-        try db.execute(sql: "DELETE FROM head_log WHERE seq < ?", arguments: [oldestNeeded])
-        changes.commitsSinceTruncation = 0
+        try insertChunks(db, cuts)
     }
 
     func insertChunk(_ db: Database, _ id: Int64, _ chunk: StoredChunk) throws {
@@ -232,12 +242,13 @@ extension SQLiteStore {
             byChunk[position, default: []].append(sample)
         }
         let read = try db.cachedStatement(sql: "SELECT data FROM chunks WHERE id = ?")
+        let times = ChunkTimesReader(db)
         let update = try db.cachedStatement(
             sql: "UPDATE chunks SET min_t = ?, max_t = ?, count = ?, data = ? WHERE id = ?")
         for (position, samples) in byChunk {
             let rowID: Int64 = chunks[position][0]
             guard let data = try Data.fetchOne(read, arguments: [rowID]) else { continue }
-            let stored = try Chunk.decode([UInt8](data))
+            let stored = try Chunk.decode([UInt8](data), times: times)
             let merged = Self.merge(stored, samples)
             guard merged.timestamps != stored.timestamps
                 || merged.values.map(\.bitPattern) != stored.values.map(\.bitPattern)
@@ -304,7 +315,7 @@ extension SQLiteStore {
 
     /// Samples of series `id` in `[from, to]` from its stored chunks and `head`, in time order.
     static func samples(
-        _ db: Database, id: Int64, head: SeriesHead?, from: Int64, to: Int64
+        _ db: Database, id: Int64, head: SeriesHead?, from: Int64, to: Int64, times reader: ChunkTimesReader? = nil
     ) throws -> (timestamps: [Int64], values: [Double]) {
         var timestamps: [Int64] = []
         var values: [Double] = []
@@ -313,16 +324,17 @@ extension SQLiteStore {
         let rows = try Row.fetchCursor(statement, arguments: [id, from, to])
         var scratchT: [Int64] = []
         var scratchV: [Double] = []
+        let times = reader ?? ChunkTimesReader(db)
         while let row = try rows.next() {
             let minT: Int64 = row[0]
             let maxT: Int64 = row[1]
             let data = [UInt8](row[2] as Data)
             if minT >= from && maxT <= to {
-                try Chunk.decode(data, into: &timestamps, &values)
+                try Chunk.decode(data, into: &timestamps, &values, times: times)
             } else {
                 scratchT.removeAll(keepingCapacity: true)
                 scratchV.removeAll(keepingCapacity: true)
-                try Chunk.decode(data, into: &scratchT, &scratchV)
+                try Chunk.decode(data, into: &scratchT, &scratchV, times: times)
                 for (t, v) in zip(scratchT, scratchV) where t >= from && t <= to {
                     timestamps.append(t)
                     values.append(v)

@@ -129,4 +129,27 @@ struct ScrapeLoopStateTests {
         #expect(report.failure == nil)
         #expect(Set(report.samples.compactMap(\.labels.name)).isSuperset(of: ["a", "b"]))
     }
+
+    @Test("scrapes within 2 ms of the interval are stamped on it, as Prometheus aligns them")
+    func scrapeTimesAreAligned() throws {
+        var state = try Self.state()
+        let interval = Duration.seconds(15)
+        func stamp(_ offset: Int64, _ text: String = "a 1\n") -> [Int64] {
+            let time = Timestamp(milliseconds: Self.t0.milliseconds + offset)
+            return state.process(Self.parsed(text, at: time), time: time, duration: .zero, interval: interval).samples.map(\.timestamp.milliseconds)
+        }
+        let t = Self.t0.milliseconds
+        #expect(Set(stamp(0)) == [t])
+        #expect(Set(stamp(15_002)) == [t + 15_000])
+        #expect(Set(stamp(29_998)) == [t + 30_000])
+        // 3 ms late: its own time, and the next scrape aligns to it.
+        #expect(Set(stamp(45_003)) == [t + 45_003])
+        #expect(Set(stamp(60_004)) == [t + 60_003])
+        // A sample with its own timestamp keeps it.
+        #expect(stamp(75_001, "a 1 1795300000123\n").first == 1_795_300_000_123)
+        var plain = try Self.state()
+        let late = Timestamp(milliseconds: t + 15_001)
+        _ = plain.process(Self.parsed("a 1\n"), time: Self.t0, duration: .zero)
+        #expect(plain.process(Self.parsed("a 1\n", at: late), time: late, duration: .zero).samples.first?.timestamp == late)
+    }
 }
