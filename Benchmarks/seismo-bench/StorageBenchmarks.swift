@@ -21,7 +21,9 @@ enum StorageBenchmarks {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
 
-        let seismo = try await StoreBenchmark.ingest(data, path: directory.appendingPathComponent("store.sqlite").path)
+        var options = SQLiteStore.Options()
+        if let pageSize = environment["SEISMO_BENCH_STORAGE_PAGE_SIZE"].flatMap(Int.init) { options.pageSize = pageSize }
+        let seismo = try await StoreBenchmark.ingest(data, path: directory.appendingPathComponent("store.sqlite").path, options: options)
         let samples = Double(data.sampleCount)
         let seismoRate = samples / seismo.seconds
         let seismoBytes = Double(seismo.fileBytes) / samples

@@ -165,10 +165,11 @@ extension Querier {
 ///   else `1` and the difference as a zigzag varint;
 /// - `0` when no bucket's latest sample is at its label (`RollupSeries.edge`), else `1` and a
 ///   bit per bucket;
-/// - min, max, last and sum as XOR value streams. The first min is 64 bits; the first max is
-///   an XOR against the first min, the first last against the first max, the first sum
-///   against the first last times the first count; so a series that stays flat costs about
-///   a bit per value.
+/// - min, max, last and sum, each as `0` and an XOR value stream, or `1` and `AdaptiveChunk`'s
+///   values section (decimal values as integers), whichever is shorter. In an XOR stream the
+///   first min is 64 bits, the first max an XOR against the first min, the first last against
+///   the first max, the first sum against the first last times the first count; so a series
+///   that stays flat costs about a bit per value.
 enum RollupCodec {
     static let format: UInt8 = 1
     static let stored = Resolution.fiveMinutes
@@ -199,10 +200,15 @@ enum RollupCodec {
         var previous: UInt64? = nil
         for (number, column) in [series.min, series.max, series.last, series.sum].enumerated() {
             if number == 3 { previous = (series.last[0] * Double(series.count[0])).bitPattern }
+            var xor = BitWriter()
             var stream = previous.map(XORValueWriter.init(previous:)) ?? XORValueWriter()
             for (index, value) in column.enumerated() {
-                if index == 0 && previous == nil { stream.writeFirst(value.bitPattern, to: &bits) } else { stream.write(value.bitPattern, to: &bits) }
+                if index == 0 && previous == nil { stream.writeFirst(value.bitPattern, to: &xor) } else { stream.write(value.bitPattern, to: &xor) }
             }
+            var adaptive = BitWriter()
+            AdaptiveChunk.writeValues(column[...], to: &adaptive)
+            bits.writeBit(adaptive.bitCount < xor.bitCount)
+            bits.append(adaptive.bitCount < xor.bitCount ? adaptive : xor)
             previous = column[0].bitPattern
         }
         return bits.finished
@@ -237,11 +243,15 @@ enum RollupCodec {
         var previous: UInt64? = nil
         for column in 0..<4 {
             if column == 3 { previous = (columns[2][0] * Double(counts[0])).bitPattern }
-            var stream = previous.map(XORValueReader.init(previous:)) ?? XORValueReader()
-            columns[column].reserveCapacity(count)
-            for index in 0..<count {
-                if index == 0 && previous == nil { try stream.readFirst(&reader) } else { try stream.read(&reader) }
-                columns[column].append(Double(bitPattern: stream.bits))
+            if try reader.readBit() {
+                try AdaptiveChunk.readValues(&reader, count: count, into: &columns[column])
+            } else {
+                var stream = previous.map(XORValueReader.init(previous:)) ?? XORValueReader()
+                columns[column].reserveCapacity(count)
+                for index in 0..<count {
+                    if index == 0 && previous == nil { try stream.readFirst(&reader) } else { try stream.read(&reader) }
+                    columns[column].append(Double(bitPattern: stream.bits))
+                }
             }
             previous = columns[column][0].bitPattern
         }

@@ -131,14 +131,17 @@ extension StoreBenchmark {
 
     /// Appends `data` into a new file-backed store at `path` (removed first), flushes the
     /// heads, checkpoints and vacuums, and measures the file.
-    public static func ingest(_ data: NodeExporterData, path: String, chunks: ChunkOptions = ChunkOptions())
+    public static func ingest(
+        _ data: NodeExporterData, path: String, options: SQLiteStore.Options = SQLiteStore.Options(),
+        chunks: ChunkOptions = ChunkOptions()
+    )
         async throws(StoreError) -> IngestFigures
     {
         for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
         let clock = ContinuousClock()
         let series = data.labels.count
         let scrapesPerCommit = max(1, 10_000 / series)
-        let store = try SQLiteStore(path: path, chunks: chunks)
+        let store = try SQLiteStore(path: path, options: options, chunks: chunks)
         var appender = store.appender()
         let start = clock.now
         for scrape in 0..<data.scrapes {

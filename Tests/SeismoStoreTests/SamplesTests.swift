@@ -182,4 +182,15 @@ struct SamplesTests {
         #expect(try LabelText.decode(LabelText.encode(labels)) == labels)
         #expect(throws: StoreError.self) { try LabelText.decode(#"a="unterminated"#) }
     }
+
+    @Test func aNewFileGetsThePageSizeAskedForAndAnExistingOneKeepsItsOwn() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("seismo-page-\(UUID().uuidString).sqlite").path
+        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
+        func pageSize(_ asked: Int) async throws -> Int {
+            let store = try SQLiteStore(path: path, options: SQLiteStore.Options(pageSize: asked))
+            return try await store.read("page size") { db in try Int.fetchOne(db, sql: "PRAGMA page_size")! }
+        }
+        #expect(try await pageSize(16_384) == 16_384)
+        #expect(try await pageSize(4_096) == 16_384)
+    }
 }
