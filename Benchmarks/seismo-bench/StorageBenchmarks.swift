@@ -1,5 +1,8 @@
 import Foundation
+import SeismoQuery
+import SeismoServer
 import SeismoStore
+import SeismoTesting
 
 /// Compressed storage against the real Prometheus (Debian's 2.42, `promtool tsdb
 /// create-blocks-from openmetrics`) on the same node-exporter-like data in the same run:
@@ -60,6 +63,10 @@ enum StorageBenchmarks {
             print("  Prometheus: \(prometheus.blocks) blocks of 2 h, as promtool writes them (index included, not compacted further)")
         }
 
+        if prometheus != nil {
+            try await longRangeQueries(data, store: directory.appendingPathComponent("store.sqlite").path, directory: directory)
+        }
+
         print("\nSQLite store raw append (10,000 series x 100 samples, 10,000 per commit; end-to-end needs >= 1 M samples/s)")
         let store = try await StoreBenchmark.run(path: directory.appendingPathComponent("append.sqlite").path)
         print("  \(store)".replacingOccurrences(of: "\n", with: "\n  "))
@@ -105,5 +112,54 @@ enum StorageBenchmarks {
         }
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         return PrometheusFigures(seconds: seconds, bytes: bytes, chunkBytes: chunkBytes, blocks: blocks.count)
+    }
+
+    /// Dashboard panels over the whole day at a 5-minute step (and one at 1 hour), Seismo
+    /// (with its rollups, and without) against Prometheus on the blocks promtool wrote.
+    static func longRangeQueries(_ data: NodeExporterData, store path: String, directory: URL) async throws {
+        let end = data.start + Int64(data.scrapes) * data.interval
+        let from = data.start + 3_600_000
+        guard
+            let prometheus = try await PrometheusServer.serve(
+                tsdb: directory.appendingPathComponent("blocks").path, directory: directory.appendingPathComponent("prometheus"))
+        else { return }
+        do {
+            try await compareLongRange(data, store: path, prometheus: prometheus, from: from, end: end)
+        } catch {
+            await prometheus.stop()
+            throw error
+        }
+        await prometheus.stop()
+    }
+
+    static func compareLongRange(_ data: NodeExporterData, store path: String, prometheus: PrometheusServer, from: Int64, end: Int64)
+        async throws
+    {
+        let store = try SQLiteStore(path: path)
+        let rollups = Engine(querier: store)
+        let raw = Engine(querier: store, options: EngineOptions(useRollups: false))
+        print("\nLong-range dashboard queries over the stored day (range query from hour 1 to the end), median of 7")
+        var rows = [["query", "step", "Seismo (rollups)", "Seismo (raw)", "Prometheus", "Prometheus/Seismo"]]
+        let queries: [(String, Int64)] = [
+            ("avg_over_time(node_load1[1h])", 300_000),
+            ("max by (instance) (max_over_time(node_memory_MemFree_bytes[1h]))", 300_000),
+            ("sum by (instance) (avg_over_time(node_scrape_collector_duration_seconds[1h]))", 300_000),
+            ("max_over_time(node_network_receive_bytes_total[12h])", 3_600_000),
+        ]
+        for (query, step) in queries {
+            let form = ["query": query, "start": String(from / 1000), "end": String(end / 1000), "step": String(step / 1000)]
+            let theirs = try await QueryBenchmarks.median { _ = try await prometheus.post("/api/v1/query_range", form) }
+            let ours = try await QueryBenchmarks.median {
+                _ = PrometheusAPI.encode(try await rollups.rangeQuery(query, start: from, end: end, step: step))
+            }
+            let plain = try await QueryBenchmarks.median {
+                _ = PrometheusAPI.encode(try await raw.rangeQuery(query, start: from, end: end, step: step))
+            }
+            rows.append([
+                query, "\(step / 60_000)m", QueryBenchmarks.ms(ours), QueryBenchmarks.ms(plain), QueryBenchmarks.ms(theirs),
+                String(format: "%.2fx", theirs / ours),
+            ])
+        }
+        printTable(rows)
     }
 }

@@ -32,7 +32,7 @@ public final class SQLiteStore: Querier, Sendable {
 
         public init(
             fullSync: Bool = false, busyTimeout: Duration = .seconds(5), maximumReaders: Int = 4, cacheKiB: Int = 65_536,
-            pageSize: Int = 4_096, walPages: Int = 65_536
+            pageSize: Int = 16_384, walPages: Int = 65_536
         ) {
             self.pageSize = pageSize
             self.fullSync = fullSync

@@ -112,9 +112,7 @@ public final class PrometheusServer: Sendable {
 
     /// Nil when `prometheus` or `promtool` is not installed.
     public static func start(with series: [GeneratedSeries]) async throws -> PrometheusServer? {
-        guard let promtool = ProcessRunner.which("promtool"), let prometheus = ProcessRunner.which("prometheus") else {
-            return nil
-        }
+        guard let promtool = ProcessRunner.which("promtool"), ProcessRunner.which("prometheus") != nil else { return nil }
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("seismo-prom-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let input = dir.appendingPathComponent("data.om")
@@ -124,6 +122,14 @@ public final class PrometheusServer: Sendable {
             promtool, ["tsdb", "create-blocks-from", "openmetrics", input.path, tsdb], timeout: .seconds(900))
         try? FileManager.default.removeItem(at: input)
         guard backfill.status == 0 else { throw FixtureError("promtool backfill failed: \(backfill.stderr.suffix(500))") }
+        return try await serve(tsdb: tsdb, directory: dir)
+    }
+
+    /// Serves the TSDB at `tsdb` (e.g. blocks `promtool` wrote); its configuration goes in
+    /// `directory`, which `stop()` removes. Nil when `prometheus` is not installed.
+    public static func serve(tsdb: String, directory dir: URL) async throws -> PrometheusServer? {
+        guard let prometheus = ProcessRunner.which("prometheus") else { return nil }
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let config = dir.appendingPathComponent("prometheus.yml")
         try "scrape_configs: []\n".write(to: config, atomically: true, encoding: .utf8)
         let port = freeLoopbackPort()
