@@ -166,4 +166,23 @@ struct ChunkStoreTests {
         let tables = try await queue.read { db in try db.tableExists("samples") }
         #expect(!tables)
     }
+
+    @Test func rollupsWrittenBeforeTheirFormatChangedAreComputedAgain() async throws {
+        let queue = try DatabaseQueue()
+        try Schema.migrator.migrate(queue, upTo: "v2-rollups")
+        let chunk = StoredChunk(timestamps: (0..<40).map { Int64($0) * 30_000 }, values: (0..<40).map(Double.init))
+        try await queue.write { db in
+            try db.execute(sql: "INSERT INTO series (id, hash, metric, labels) VALUES (1, 0, 'up', ?)", arguments: [LabelText.encode(["__name__": "up"])])
+            try db.execute(sql: "INSERT INTO series_label (name, value, series_id) VALUES ('__name__', 'up', 1)")
+            try db.execute(
+                sql: "INSERT INTO chunks (id, series_id, min_t, max_t, count, data) VALUES (1, 1, 0, ?, 40, ?)",
+                arguments: [chunk.maxTimestamp, Data(chunk.data)])
+            // The old format: no format byte, 5 m and 1 h buckets left-closed.
+            try db.execute(sql: "INSERT INTO rollups (chunk_id, data) VALUES (1, ?)", arguments: [Data([4, 0, 2, 2, 2])])
+        }
+        let store = try SQLiteStore(writer: queue)
+        let rollups = try await store.selectRollups([], from: 0, to: .max, resolution: .fiveMinutes)
+        #expect(rollups.map(\.timestamps) == [(0...4).map { Int64($0) * 300_000 }])
+        #expect(rollups.map(\.count) == [[1, 10, 10, 10, 9]])
+    }
 }
