@@ -18,7 +18,7 @@ public struct ChunkOptions: Sendable, Hashable {
 
 // DESIGN: raw samples and durability.
 //
-// A series' samples live in stored chunks (table `chunks`: one XOR chunk per row, keyed by
+// A series' samples live in stored chunks (table `chunks`: one chunk per row, keyed by
 // series and [min_t, max_t], chunks of one series never overlapping) and in its in-memory
 // head, which holds only samples newer than the series' newest stored sample (its floor).
 //
@@ -36,7 +36,8 @@ public struct ChunkOptions: Sendable, Hashable {
 // replaces the first, and a sample already stored with the same bits changes nothing and is
 // not logged again, so a replay of committed records neither duplicates nor grows the store.
 //
-// Every chunk has one row of `rollups` (its samples' 5 m and 1 h buckets, see `RollupCodec`),
+// Every chunk has one row of `rollups` (its samples' 5 m buckets, see `RollupCodec`; 1 h
+// buckets are merged from them when read),
 // written in the same transaction as the chunk and rewritten with it, so rollups are never
 // stale; queries add the heads' samples to them.
 
