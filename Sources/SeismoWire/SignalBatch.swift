@@ -39,7 +39,12 @@ extension SampleColumn: ExpressibleByArrayLiteral {
 
 /// The samples of one series, in columns: `timestamps[i]` goes with `values[i]`.
 public struct SeriesSamples: Sendable, Equatable {
-    public var labels: Labels
+    public var labels: Labels {
+        didSet { prepared = nil }
+    }
+    /// `labels` with their key hash and encoder symbols, when a decoder had them cached
+    /// (see `RemoteWriteSeriesCache`); always describes `labels` (changing them drops it).
+    var prepared: PreparedLabels?
     /// Milliseconds since the Unix epoch, in the order the samples were added.
     public private(set) var timestamps: SampleColumn<Int64>
     /// One value per timestamp.

@@ -26,7 +26,7 @@ public enum SignalCodec {
 
         for series in batch.series {
             message.removeAll()
-            symbols.labelRefs(series.labels, into: &refs)
+            symbols.labelRefs(series, into: &refs)
             message.packedVarints(SeriesField.labels, refs)
             message.packedDeltas(SeriesField.timestamps, series.timestamps)
             message.packedDoubles(SeriesField.values, series.values)
@@ -203,6 +203,67 @@ struct SymbolInterner {
             grown[slot] = Int32(ref + 1)
         }
         slots = grown
+    }
+
+    /// The refs of a series' labels; prepared labels are looked up by symbol key, and
+    /// their strings read only the first time a key is met in this batch.
+    mutating func labelRefs(_ series: SeriesSamples, into refs: inout [UInt32]) {
+        guard let prepared = series.prepared else { return labelRefs(series.labels, into: &refs) }
+        refs.removeAll(keepingCapacity: true)
+        let pairs = prepared.labels.pairs
+        prepared.symbolKeys.withUnsafeBufferPointer { keys in
+            for index in keys.indices {
+                let key = keys[index]
+                if let known = memoized(key) {
+                    refs.append(known)
+                } else {
+                    let ref = index & 1 == 0 ? ref(pairs[index >> 1].name) : ref(pairs[index >> 1].value)
+                    remember(key, ref)
+                    refs.append(ref)
+                }
+            }
+        }
+    }
+
+    // Symbol key (see `PreparedLabels`) to ref: key index + 1 per slot, 0 empty; at most half full.
+    private var keySlots: [Int32] = []
+    private var keys: [UInt64] = []
+    private var keyRefs: [UInt32] = []
+
+    @inline(__always)
+    private static func slot(of key: UInt64, mask: Int) -> Int {
+        let mixed = key &* 0x9E37_79B9_7F4A_7C15
+        return Int(truncatingIfNeeded: mixed ^ (mixed >> 31)) & mask
+    }
+
+    private func memoized(_ key: UInt64) -> UInt32? {
+        guard !keySlots.isEmpty else { return nil }
+        let mask = keySlots.count - 1
+        var slot = Self.slot(of: key, mask: mask)
+        while keySlots[slot] != 0 {
+            let entry = Int(keySlots[slot]) - 1
+            if keys[entry] == key { return keyRefs[entry] }
+            slot = (slot + 1) & mask
+        }
+        return nil
+    }
+
+    private mutating func remember(_ key: UInt64, _ ref: UInt32) {
+        if keySlots.isEmpty || keys.count * 2 >= keySlots.count {
+            keySlots = [Int32](repeating: 0, count: max(64, keySlots.count * 2))
+            let mask = keySlots.count - 1
+            for entry in keys.indices {
+                var slot = Self.slot(of: keys[entry], mask: mask)
+                while keySlots[slot] != 0 { slot = (slot + 1) & mask }
+                keySlots[slot] = Int32(entry + 1)
+            }
+        }
+        let mask = keySlots.count - 1
+        var slot = Self.slot(of: key, mask: mask)
+        while keySlots[slot] != 0 { slot = (slot + 1) & mask }
+        keys.append(key)
+        keyRefs.append(ref)
+        keySlots[slot] = Int32(keys.count)
     }
 
     mutating func labelRefs(_ labels: Labels, into refs: inout [UInt32]) {

@@ -69,7 +69,7 @@ public struct SignalBatcher: Sendable {
         var partitions = [Pending](repeating: Pending(), count: Int(partitionCount))
         // Pending items are indices into `batch`, so each signal is copied once, into its record.
         for (index, series) in batch.series.enumerated() where series.count > 0 {
-            let hash = keyHash(of: series.labels)
+            let hash = keyLabelSet == nil ? series.prepared?.stableHash ?? series.labels.stableHash : keyHash(of: series.labels)
             partitions[Int(partition(ofKeyHash: hash))].series.append((hash, index))
         }
         for (index, log) in batch.logs.enumerated() {
@@ -137,13 +137,15 @@ public struct SignalBatcher: Sendable {
             while start < series.count {
                 if used == limit { flush(into: &out) }
                 let end = min(series.count, start + limit - used)
-                let chunk =
-                    start == 0 && end == series.count
-                    ? series
-                    : SeriesSamples(
+                if start == 0 && end == series.count {
+                    batch.series.append(series)
+                } else {
+                    var chunk = SeriesSamples(
                         labels: series.labels, timestamps: Array(series.timestamps[start..<end]),
                         values: Array(series.values[start..<end]))
-                batch.series.append(chunk)
+                    chunk.prepared = series.prepared
+                    batch.series.append(chunk)
+                }
                 self.key = self.key ?? key
                 used += end - start
                 start = end
