@@ -63,6 +63,14 @@ public struct SeriesSamples: Sendable, Equatable {
         self.values = values
     }
 
+    /// A series of cached labels over slices of shared columns.
+    init(prepared: PreparedLabels, timestamps: ArraySlice<Int64>, values: ArraySlice<Double>) {
+        labels = prepared.labels
+        self.prepared = prepared
+        self.timestamps = SampleColumn(timestamps)
+        self.values = SampleColumn(values)
+    }
+
     /// The number of samples.
     public var count: Int { timestamps.count }
 

@@ -117,20 +117,28 @@ public struct SignalBatcher: Sendable {
         var isEmpty: Bool { series.isEmpty && logs.isEmpty && spans.isEmpty }
     }
 
-    /// Fills records of one partition up to the limit.
+    /// Fills records of one partition up to the limit, encoding each item as it is added
+    /// (items are not copied into a batch first).
     private struct Packer {
         let partition: Int32
         let limit: Int
-        var batch: SignalBatch
+        let source: String
+        var encoder: SignalCodec.Encoder
         /// The hash of the record's key (its first series' key).
         var key: UInt64?
         var used = 0
+        var samples = 0
+        var logs = 0
+        var spans = 0
 
         init(partition: Int32, limit: Int, source: String) {
             self.partition = partition
             self.limit = limit
-            batch = SignalBatch(source: source)
+            self.source = source
+            encoder = Self.encoder(limit)
         }
+
+        private static func encoder(_ limit: Int) -> SignalCodec.Encoder { SignalCodec.Encoder(capacity: min(limit, 4096) * 16) }
 
         mutating func add(_ series: SeriesSamples, key: UInt64, into out: inout [EncodedRecord]) {
             var start = 0
@@ -138,44 +146,49 @@ public struct SignalBatcher: Sendable {
                 if used == limit { flush(into: &out) }
                 let end = min(series.count, start + limit - used)
                 if start == 0 && end == series.count {
-                    batch.series.append(series)
+                    encoder.add(series)
                 } else {
                     var chunk = SeriesSamples(
                         labels: series.labels, timestamps: Array(series.timestamps[start..<end]),
                         values: Array(series.values[start..<end]))
                     chunk.prepared = series.prepared
-                    batch.series.append(chunk)
+                    encoder.add(chunk)
                 }
                 self.key = self.key ?? key
                 used += end - start
+                samples += end - start
                 start = end
             }
         }
 
         mutating func add(_ log: LogRecord, key: UInt64, into out: inout [EncodedRecord]) {
             if used == limit { flush(into: &out) }
-            batch.logs.append(log)
+            encoder.add(log)
             self.key = self.key ?? key
             used += 1
+            logs += 1
         }
 
         mutating func add(_ span: Span, key: UInt64, into out: inout [EncodedRecord]) {
             if used == limit { flush(into: &out) }
-            batch.spans.append(span)
+            encoder.add(span)
             self.key = self.key ?? key
             used += 1
+            spans += 1
         }
 
         mutating func flush(into out: inout [EncodedRecord]) {
             guard let key else { return }
             out.append(
                 EncodedRecord(
-                    key: RecordKey.series(key), partition: partition, payload: SignalCodec.encode(batch),
-                    sampleCount: batch.sampleCount,
-                    logCount: batch.logs.count, spanCount: batch.spans.count))
-            batch = SignalBatch(source: batch.source)
+                    key: RecordKey.series(key), partition: partition, payload: encoder.finish(source: source),
+                    sampleCount: samples, logCount: logs, spanCount: spans))
+            encoder = Self.encoder(limit)
             self.key = nil
             used = 0
+            samples = 0
+            logs = 0
+            spans = 0
         }
     }
 }

@@ -128,44 +128,38 @@ public enum RemoteWrite {
                 }
             }
 
-            // The labels of the others, in order.
-            var accepted: [(labels: Labels, prepared: PreparedLabels?, samples: Range<Int>)] = []
-            accepted.reserveCapacity(pending.count)
+            // The labels of the others, in order; series go straight into the request.
+            let timestampColumn = timestamps[...]
+            let valueColumn = samples[...]
+            request.series.reserveCapacity(pending.count)
             var insertions: [RemoteWriteSeriesCache.Insertion] = []
             var inserted: [Int] = []
-            for (index, one) in pending.enumerated() {
+            for index in pending.indices {
+                let range = pending[index].samples
                 if let prepared = found[index] {
-                    accepted.append((prepared.labels, prepared, one.samples))
+                    request.series.append(
+                        SeriesSamples(prepared: prepared, timestamps: timestampColumn[range], values: valueColumn[range]))
                     continue
                 }
-                switch try labels(of: one) {
+                switch try labels(of: pending[index]) {
                 case .success(let labels):
-                    if cache != nil, let run = one.run {
+                    if cache != nil, let run = pending[index].run {
                         insertions.append(.init(probe: .init(bytes: run, hash: hashes[index]), labels: labels))
-                        inserted.append(accepted.count)
+                        inserted.append(request.series.count)
                     }
-                    accepted.append((labels, nil, one.samples))
+                    request.series.append(
+                        SeriesSamples(
+                            labels: labels, timestamps: SampleColumn(timestampColumn[range]), values: SampleColumn(valueColumn[range])))
                 case .failure(let problem):
                     request.rejectedSeries += 1
-                    request.rejectedSamples += one.samples.count
+                    request.rejectedSamples += range.count
                     if request.firstRejection == nil { request.firstRejection = problem.message }
                 }
             }
             if let cache, !insertions.isEmpty {
                 for (position, prepared) in cache.insert(insertions, in: buffer, limits: limits).enumerated() {
-                    accepted[inserted[position]].prepared = prepared
+                    request.series[inserted[position]].prepared = prepared
                 }
-            }
-
-            let timestampColumn = timestamps[...]
-            let valueColumn = samples[...]
-            request.series.reserveCapacity(accepted.count)
-            for one in accepted {
-                var series = SeriesSamples(
-                    labels: one.labels, timestamps: SampleColumn(timestampColumn[one.samples]),
-                    values: SampleColumn(valueColumn[one.samples]))
-                series.prepared = one.prepared
-                request.series.append(series)
             }
             return request
         }
