@@ -248,10 +248,15 @@ struct SymbolInterner {
         }
     }
 
-    // Symbol key (see `PreparedLabels`) to ref: key index + 1 per slot, 0 empty; at most half full.
-    private var keySlots: [Int32] = []
-    private var keys: [UInt64] = []
-    private var keyRefs: [UInt32] = []
+    /// A symbol key (see `PreparedLabels`; never 0) and the ref of its string.
+    private struct Memo {
+        var key: UInt64 = 0
+        var ref: UInt32 = 0
+    }
+
+    /// Open-addressed by symbol key; a key of 0 is an empty slot. At most half full.
+    private var memo: [Memo] = []
+    private var memoCount = 0
 
     @inline(__always)
     private static func slot(of key: UInt64, mask: Int) -> Int {
@@ -259,34 +264,36 @@ struct SymbolInterner {
         return Int(truncatingIfNeeded: mixed ^ (mixed >> 31)) & mask
     }
 
+    @inline(__always)
     private func memoized(_ key: UInt64) -> UInt32? {
-        guard !keySlots.isEmpty else { return nil }
-        let mask = keySlots.count - 1
-        var slot = Self.slot(of: key, mask: mask)
-        while keySlots[slot] != 0 {
-            let entry = Int(keySlots[slot]) - 1
-            if keys[entry] == key { return keyRefs[entry] }
-            slot = (slot + 1) & mask
+        memo.withUnsafeBufferPointer { table -> UInt32? in
+            guard !table.isEmpty else { return nil }
+            let mask = table.count - 1
+            var slot = Self.slot(of: key, mask: mask)
+            while true {
+                let entry = table[slot]
+                if entry.key == key { return entry.ref }
+                if entry.key == 0 { return nil }
+                slot = (slot + 1) & mask
+            }
         }
-        return nil
     }
 
     private mutating func remember(_ key: UInt64, _ ref: UInt32) {
-        if keySlots.isEmpty || keys.count * 2 >= keySlots.count {
-            keySlots = [Int32](repeating: 0, count: max(64, keySlots.count * 2))
-            let mask = keySlots.count - 1
-            for entry in keys.indices {
-                var slot = Self.slot(of: keys[entry], mask: mask)
-                while keySlots[slot] != 0 { slot = (slot + 1) & mask }
-                keySlots[slot] = Int32(entry + 1)
-            }
+        if memo.isEmpty || memoCount * 2 >= memo.count {
+            let old = memo
+            memo = [Memo](repeating: Memo(), count: max(64, old.count * 2))
+            for entry in old where entry.key != 0 { place(entry) }
         }
-        let mask = keySlots.count - 1
-        var slot = Self.slot(of: key, mask: mask)
-        while keySlots[slot] != 0 { slot = (slot + 1) & mask }
-        keys.append(key)
-        keyRefs.append(ref)
-        keySlots[slot] = Int32(keys.count)
+        place(Memo(key: key, ref: ref))
+        memoCount += 1
+    }
+
+    private mutating func place(_ entry: Memo) {
+        let mask = memo.count - 1
+        var slot = Self.slot(of: entry.key, mask: mask)
+        while memo[slot].key != 0 { slot = (slot + 1) & mask }
+        memo[slot] = entry
     }
 
     mutating func labelRefs(_ labels: Labels, into refs: inout [UInt32]) {

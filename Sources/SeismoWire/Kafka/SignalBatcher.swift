@@ -68,9 +68,12 @@ public struct SignalBatcher: Sendable {
         // Every key is the 8 bytes of a 64-bit hash: group by hash, make key bytes per record.
         var partitions = [Pending](repeating: Pending(), count: Int(partitionCount))
         // Pending items are indices into `batch`, so each signal is copied once, into its record.
-        for (index, series) in batch.series.enumerated() where series.count > 0 {
-            let hash = keyLabelSet == nil ? series.prepared?.stableHash ?? series.labels.stableHash : keyHash(of: series.labels)
-            partitions[Int(partition(ofKeyHash: hash))].series.append((hash, index))
+        // Series are read in place (borrowed), not copied out of the batch.
+        batch.series.withUnsafeBufferPointer { series in
+            for index in series.indices where series[index].count > 0 {
+                let hash = seriesKeyHash(series[index])
+                partitions[Int(partition(ofKeyHash: hash))].series.append((hash, index))
+            }
         }
         for (index, log) in batch.logs.enumerated() {
             let hash = keyHash(of: log.labels)
@@ -85,7 +88,9 @@ public struct SignalBatcher: Sendable {
         for (partition, pending) in partitions.enumerated() {
             guard !pending.isEmpty else { continue }
             var packer = Packer(partition: Int32(partition), limit: maxSamplesPerRecord, source: source)
-            for (key, index) in pending.series { packer.add(batch.series[index], key: key, into: &out) }
+            batch.series.withUnsafeBufferPointer { series in
+                for (key, index) in pending.series { packer.add(series[index], key: key, into: &out) }
+            }
             for (key, index) in pending.logs { packer.add(batch.logs[index], key: key, into: &out) }
             for (key, index) in pending.spans { packer.add(batch.spans[index], key: key, into: &out) }
             packer.flush(into: &out)
@@ -96,6 +101,13 @@ public struct SignalBatcher: Sendable {
     /// The partition of `key`.
     public func partition(of key: [UInt8]) -> Int32 {
         KafkaPartitioner.murmur2(key: key, partitionCount: partitionCount)
+    }
+
+    /// The hash whose 8 bytes are `key(of: series.labels)` (precomputed when prepared).
+    private func seriesKeyHash(_ series: SeriesSamples) -> UInt64 {
+        guard keyLabelSet == nil else { return keyHash(of: series.labels) }
+        if let prepared = series.prepared { return prepared.stableHash }
+        return series.labels.stableHash
     }
 
     /// The hash whose 8 bytes are `key(of: labels)`.

@@ -31,6 +31,7 @@ enum TextNumbers {
     /// `+Inf`, `-Inf` (case-insensitive, also `infinity`).
     static func double(_ bytes: UnsafeBufferPointer<UInt8>) -> Double? {
         guard !bytes.isEmpty, bytes.count <= 64 else { return nil }
+        if let whole = wholeNumber(bytes) { return whole }
         if let special = special(bytes) { return special }
         // Reject what `Double(String)` accepts but Prometheus does not: spaces and `nan(…)`.
         for byte in bytes {
@@ -42,6 +43,27 @@ enum TextNumbers {
             }
         }
         return Double(String(decoding: bytes, as: UTF8.self))
+    }
+
+    /// An optionally signed run of at most 15 digits, which a `Double` holds exactly: the
+    /// value `Double(String)` gives (`-0` included), without making a `String`.
+    @inline(__always)
+    private static func wholeNumber(_ bytes: UnsafeBufferPointer<UInt8>) -> Double? {
+        var index = 0
+        var negative = false
+        if bytes[0] == 0x2B || bytes[0] == 0x2D {
+            negative = bytes[0] == 0x2D
+            index = 1
+        }
+        guard index < bytes.count, bytes.count - index <= 15 else { return nil }
+        var value: Int64 = 0
+        while index < bytes.count {
+            let digit = bytes[index] &- 0x30
+            guard digit < 10 else { return nil }
+            value = value &* 10 &+ Int64(digit)
+            index += 1
+        }
+        return negative ? -Double(value) : Double(value)
     }
 
     private static func special(_ bytes: UnsafeBufferPointer<UInt8>) -> Double? {
