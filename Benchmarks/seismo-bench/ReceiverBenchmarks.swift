@@ -29,9 +29,9 @@ enum ReceiverBenchmarks {
 
     /// Snappy + protobuf WriteRequests of 2,000 series × 1 sample (8 labels each), decoded,
     /// validated, batched and produced by 4 concurrent clients (the receiver's `handle`, as
-    /// its HTTP route calls it). Three rows: the same 2,000 series in every request (what
+    /// its HTTP route calls it). Rows: the same 2,000 series in every request (what
     /// Prometheus sends: the target), every series new (a cold series cache, which also
-    /// clears itself every 100 requests), and the same steady stream with the cache off.
+    /// clears itself every 100 requests), and both streams again with the cache off.
     static func remoteWrite(_ producer: KafkaProducer) async throws -> [[String]] {
         let requestCount = 400
         var steady: [[UInt8]] = []
@@ -41,7 +41,8 @@ enum ReceiverBenchmarks {
         return [
             try await remoteWrite(producer, RemoteWriteRoute(), steady, requestCount, "steady series", target: 500_000),
             try await remoteWrite(producer, RemoteWriteRoute(), cold, requestCount, "every series new", target: nil),
-            try await remoteWrite(producer, RemoteWriteRoute(seriesCache: nil), steady, requestCount, "no series cache", target: nil),
+            try await remoteWrite(producer, RemoteWriteRoute(seriesCache: nil), steady, requestCount, "steady, no series cache", target: nil),
+            try await remoteWrite(producer, RemoteWriteRoute(seriesCache: nil), cold, requestCount, "every series new, no cache", target: nil),
         ]
     }
 

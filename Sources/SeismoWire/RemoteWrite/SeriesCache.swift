@@ -192,7 +192,7 @@ public final class RemoteWriteSeriesCache: Sendable {
             guard store, cost <= byteCapacity else { return nil }
             if entries.count >= capacity || byteCount + cost > byteCapacity { removeAll() }
 
-            if slots.isEmpty || entries.count * 4 >= slots.count { slots = Self.grown(slots, hashes: hashes) }
+            if slots.isEmpty || entries.count * 4 >= slots.count { slots = LabelCache.grown(slots, hashes: hashes) }
             let mask = slots.count - 1
             var slot = Int(truncatingIfNeeded: insertion.probe.hash) & mask
             var probes = 0
@@ -233,7 +233,7 @@ public final class RemoteWriteSeriesCache: Sendable {
             return string.withUTF8 { utf8 -> UInt64? in
                 let hash = XXHash64.hash(UnsafeRawBufferPointer(utf8), seed: seed)
                 if stringSlots.isEmpty || stringHashes.count * 4 >= stringSlots.count {
-                    stringSlots = Self.grown(stringSlots, hashes: stringHashes)
+                    stringSlots = LabelCache.grown(stringSlots, hashes: stringHashes)
                 }
                 let mask = stringSlots.count - 1
                 var slot = Int(truncatingIfNeeded: hash) & mask
@@ -284,20 +284,6 @@ public final class RemoteWriteSeriesCache: Sendable {
             return bytes.withUnsafeBufferPointer { stored in
                 memcmp(stored.baseAddress! + start, other.baseAddress! + range.lowerBound, range.count) == 0
             }
-        }
-
-        /// A slot table twice the size of `table` (64 when empty) with every entry of
-        /// `hashes` re-placed.
-        private static func grown(_ table: [Int32], hashes: [UInt64]) -> [Int32] {
-            let size = table.isEmpty ? 64 : table.count * 2
-            var slots = [Int32](repeating: 0, count: size)
-            let mask = size - 1
-            for entry in hashes.indices {
-                var slot = Int(truncatingIfNeeded: hashes[entry]) & mask
-                while slots[slot] != 0 { slot = (slot + 1) & mask }
-                slots[slot] = Int32(entry + 1)
-            }
-            return slots
         }
     }
 }

@@ -49,21 +49,9 @@ enum TextNumbers {
     /// value `Double(String)` gives (`-0` included), without making a `String`.
     @inline(__always)
     private static func wholeNumber(_ bytes: UnsafeBufferPointer<UInt8>) -> Double? {
-        var index = 0
-        var negative = false
-        if bytes[0] == 0x2B || bytes[0] == 0x2D {
-            negative = bytes[0] == 0x2D
-            index = 1
-        }
-        guard index < bytes.count, bytes.count - index <= 15 else { return nil }
-        var value: Int64 = 0
-        while index < bytes.count {
-            let digit = bytes[index] &- 0x30
-            guard digit < 10 else { return nil }
-            value = value &* 10 &+ Int64(digit)
-            index += 1
-        }
-        return negative ? -Double(value) : Double(value)
+        let signed = bytes[0] == 0x2B || bytes[0] == 0x2D
+        guard bytes.count - (signed ? 1 : 0) <= 15, let value = int64(bytes) else { return nil }
+        return value == 0 && bytes[0] == 0x2D ? -0.0 : Double(value)
     }
 
     private static func special(_ bytes: UnsafeBufferPointer<UInt8>) -> Double? {
