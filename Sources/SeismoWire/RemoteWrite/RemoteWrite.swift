@@ -73,14 +73,12 @@ public enum RemoteWrite {
         /// The samples of every series, in order; series are ranges of them.
         var timestamps: [Int64] = []
         var samples: [Double] = []
-        /// The `Label` message ranges of every series with samples, in order.
-        var labelMessages: [Range<Int>] = []
         var pending: [Pending] = []
 
         /// A series with samples, before its labels are decoded.
         struct Pending {
-            /// Its `Label` messages: `labelMessages[labels]`.
-            var labels: Range<Int>
+            /// Its `TimeSeries` message.
+            var message: Range<Int>
             /// The bytes of its `labels` fields when they are one run (the cache key).
             var run: Range<Int>?
             /// Its samples in the columns.
@@ -164,10 +162,10 @@ public enum RemoteWrite {
             return request
         }
 
-        /// Reads one `TimeSeries`: its samples into the columns, its label messages aside.
+        /// Reads one `TimeSeries`: its samples into the columns and where its labels are
+        /// (they are read when the cache does not have them).
         private mutating func scanSeries(_ range: Range<Int>) throws(WireError) {
             var reader = ProtoReader(buffer, range: range)
-            let firstLabel = labelMessages.count
             let firstSample = timestamps.count
             var runStart = -1
             var runEnd = -1
@@ -181,7 +179,6 @@ public enum RemoteWrite {
                     let message = try reader.lengthDelimited()
                     if runStart < 0 { runStart = fieldStart } else if fieldStart != runEnd { contiguous = false }
                     runEnd = message.upperBound
-                    labelMessages.append(message)
                 case 2:
                     try reader.expect(wireType, .lengthDelimited, field: field)
                     var sample = ProtoReader(buffer, range: try reader.lengthDelimited())
@@ -205,7 +202,7 @@ public enum RemoteWrite {
                 }
             }
             let one = Pending(
-                labels: firstLabel..<labelMessages.count, run: contiguous && runStart >= 0 ? runStart..<runEnd : nil,
+                message: range, run: contiguous && runStart >= 0 ? runStart..<runEnd : nil,
                 samples: firstSample..<timestamps.count)
             guard one.samples.isEmpty else {
                 pending.append(one)
@@ -213,7 +210,6 @@ public enum RemoteWrite {
             }
             // A series without samples is dropped; its labels must still be well-formed.
             _ = try labels(of: one)
-            labelMessages.removeLast(one.labels.count)
         }
 
         /// Why a series' labels were refused.
@@ -225,9 +221,18 @@ public enum RemoteWrite {
         private mutating func labels(of series: Pending) throws(WireError) -> Result<Labels, Problem> {
             names.removeAll(keepingCapacity: true)
             values.removeAll(keepingCapacity: true)
-            for index in series.labels {
+            // Within a run every field is a label; otherwise the others are skipped again.
+            var fields = ProtoReader(buffer, range: series.run ?? series.message)
+            while !fields.isAtEnd {
+                let (field, wireType) = try fields.tag()
+                guard field == 1 else {
+                    try fields.skip(wireType: wireType)
+                    continue
+                }
+                try fields.expect(wireType, .lengthDelimited, field: field)
+                let message = try fields.lengthDelimited()
                 if names.count >= limits.maxLabels { return .failure(Problem(message: "more than \(limits.maxLabels) labels")) }
-                var label = ProtoReader(buffer, range: labelMessages[index])
+                var label = ProtoReader(buffer, range: message)
                 var name = 0..<0
                 var value = 0..<0
                 while !label.isAtEnd {
