@@ -68,12 +68,10 @@ public struct SignalBatcher: Sendable {
         // Every key is the 8 bytes of a 64-bit hash: group by hash, make key bytes per record.
         var partitions = [Pending](repeating: Pending(), count: Int(partitionCount))
         // Pending items are indices into `batch`, so each signal is copied once, into its record.
-        // Series are read in place (borrowed), not copied out of the batch.
-        batch.series.withUnsafeBufferPointer { series in
-            for index in series.indices where series[index].count > 0 {
-                let hash = seriesKeyHash(series[index])
-                partitions[Int(partition(ofKeyHash: hash))].series.append((hash, index))
-            }
+        // Series are read in place (by index), not copied out of the batch.
+        for index in batch.series.indices where batch.series[index].count > 0 {
+            let hash = seriesKeyHash(batch.series[index])
+            partitions[Int(partition(ofKeyHash: hash))].series.append((hash, index))
         }
         for (index, log) in batch.logs.enumerated() {
             let hash = keyHash(of: log.labels)
@@ -88,9 +86,7 @@ public struct SignalBatcher: Sendable {
         for (partition, pending) in partitions.enumerated() {
             guard !pending.isEmpty else { continue }
             var packer = Packer(partition: Int32(partition), limit: maxSamplesPerRecord, source: source)
-            batch.series.withUnsafeBufferPointer { series in
-                for (key, index) in pending.series { packer.add(series[index], key: key, into: &out) }
-            }
+            for (key, index) in pending.series { packer.add(batch.series[index], key: key, into: &out) }
             for (key, index) in pending.logs { packer.add(batch.logs[index], key: key, into: &out) }
             for (key, index) in pending.spans { packer.add(batch.spans[index], key: key, into: &out) }
             packer.flush(into: &out)
