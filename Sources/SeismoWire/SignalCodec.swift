@@ -230,13 +230,20 @@ struct SymbolInterner {
 
     /// The refs of a series' labels; prepared labels are looked up by symbol key, and
     /// their strings read only the first time a key is met in this batch.
+    ///
+    /// Series of one metric family mostly share names and many values at the same
+    /// positions, so each key is first compared with the previous prepared series' key
+    /// there (`lastKeys`, `lastRefs`).
     mutating func labelRefs(_ series: SeriesSamples, into refs: inout [UInt32]) {
         guard let prepared = series.prepared else { return labelRefs(series.labels, into: &refs) }
         refs.removeAll(keepingCapacity: true)
         prepared.symbolKeys.withUnsafeBufferPointer { keys in
+            let shared = min(keys.count, lastKeys.count)
             for index in keys.indices {
                 let key = keys[index]
-                if let known = memoized(key) {
+                if index < shared, lastKeys[index] == key {
+                    refs.append(lastRefs[index])
+                } else if let known = memoized(key) {
                     refs.append(known)
                 } else {
                     let pair = prepared.labels.pairs[index >> 1]
@@ -245,8 +252,16 @@ struct SymbolInterner {
                     refs.append(ref)
                 }
             }
+            lastKeys.removeAll(keepingCapacity: true)
+            lastKeys.append(contentsOf: keys)
         }
+        lastRefs.removeAll(keepingCapacity: true)
+        lastRefs.append(contentsOf: refs)
     }
+
+    /// The symbol keys and refs of the last prepared series encoded.
+    private var lastKeys: [UInt64] = []
+    private var lastRefs: [UInt32] = []
 
     /// A symbol key (see `PreparedLabels`; never 0) and the ref of its string.
     private struct Memo {
