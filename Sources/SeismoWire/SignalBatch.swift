@@ -39,7 +39,12 @@ extension SampleColumn: ExpressibleByArrayLiteral {
 
 /// The samples of one series, in columns: `timestamps[i]` goes with `values[i]`.
 public struct SeriesSamples: Sendable, Equatable {
-    public var labels: Labels
+    public var labels: Labels {
+        didSet { prepared = nil }
+    }
+    /// `labels` with their key hash and encoder symbols, when a decoder had them cached
+    /// (see `RemoteWriteSeriesCache`); always describes `labels` (changing them drops it).
+    var prepared: PreparedLabels?
     /// Milliseconds since the Unix epoch, in the order the samples were added.
     public private(set) var timestamps: SampleColumn<Int64>
     /// One value per timestamp.
@@ -56,6 +61,14 @@ public struct SeriesSamples: Sendable, Equatable {
         self.labels = labels
         self.timestamps = timestamps
         self.values = values
+    }
+
+    /// A series of cached labels over slices of shared columns.
+    init(prepared: PreparedLabels, timestamps: ArraySlice<Int64>, values: ArraySlice<Double>) {
+        labels = prepared.labels
+        self.prepared = prepared
+        self.timestamps = SampleColumn(timestamps)
+        self.values = SampleColumn(values)
     }
 
     /// The number of samples.

@@ -19,20 +19,36 @@ public enum SignalCodec {
     /// Encodes `batch`. Label pairs are written sorted, attributes sorted by key, and every
     /// repeated string once in the batch's string table.
     public static func encode(_ batch: SignalBatch) -> [UInt8] {
-        var symbols = SymbolInterner()
-        var body = ProtoWriter(capacity: batch.sampleCount * 10 + batch.series.count * 12)
-        var message = ProtoWriter()
-        var refs: [UInt32] = []
+        var encoder = Encoder(capacity: batch.sampleCount * 10 + batch.series.count * 12)
+        for series in batch.series { encoder.add(series) }
+        for log in batch.logs { encoder.add(log) }
+        for span in batch.spans { encoder.add(span) }
+        return encoder.finish(source: batch.source)
+    }
 
-        for series in batch.series {
+    /// Encodes a batch item by item, so that a caller packing records writes each item
+    /// where it lies instead of copying it into a `SignalBatch` first. `finish` gives the
+    /// bytes `encode` gives for a batch of the same items (series, then logs, then spans).
+    struct Encoder {
+        private var symbols = SymbolInterner()
+        private var series: ProtoWriter
+        private var logs = ProtoWriter()
+        private var spans = ProtoWriter()
+        private var message = ProtoWriter()
+        private var refs: [UInt32] = []
+
+        init(capacity: Int) { series = ProtoWriter(capacity: capacity) }
+
+        mutating func add(_ one: SeriesSamples) {
             message.removeAll()
-            symbols.labelRefs(series.labels, into: &refs)
+            symbols.labelRefs(one, into: &refs)
             message.packedVarints(SeriesField.labels, refs)
-            message.packedDeltas(SeriesField.timestamps, series.timestamps)
-            message.packedDoubles(SeriesField.values, series.values)
-            body.messageField(BatchField.series, message)
+            message.packedDeltas(SeriesField.timestamps, one.timestamps)
+            message.packedDoubles(SeriesField.values, one.values)
+            series.messageField(BatchField.series, message)
         }
-        for log in batch.logs {
+
+        mutating func add(_ log: LogRecord) {
             message.removeAll()
             symbols.labelRefs(log.labels, into: &refs)
             message.packedVarints(LogField.labels, refs)
@@ -43,9 +59,10 @@ public enum SignalCodec {
             message.packedVarints(LogField.attributes, refs)
             if let traceID = log.traceID { message.bytesField(LogField.traceID, traceID) }
             if let spanID = log.spanID { message.bytesField(LogField.spanID, spanID) }
-            body.messageField(BatchField.logs, message)
+            logs.messageField(BatchField.logs, message)
         }
-        for span in batch.spans {
+
+        mutating func add(_ span: Span) {
             message.removeAll()
             if !span.traceID.isEmpty { message.bytesField(SpanField.traceID, span.traceID) }
             if !span.spanID.isEmpty { message.bytesField(SpanField.spanID, span.spanID) }
@@ -65,15 +82,21 @@ public enum SignalCodec {
             if !span.statusMessage.isEmpty { message.stringField(SpanField.statusMessage, span.statusMessage) }
             symbols.attributeRefs(span.attributes, into: &refs)
             message.packedVarints(SpanField.attributes, refs)
-            body.messageField(BatchField.spans, message)
+            spans.messageField(BatchField.spans, message)
         }
 
-        var out = ProtoWriter(capacity: body.count + symbols.byteCount + batch.source.utf8.count + 16)
-        out.varintField(BatchField.schemaVersion, UInt64(schemaVersion))
-        if !batch.source.isEmpty { out.stringField(BatchField.source, batch.source) }
-        for symbol in symbols.strings { out.stringField(BatchField.symbols, symbol) }
-        out.append(body)
-        return out.bytes
+        /// The encoded batch of everything added, with `source`.
+        func finish(source: String) -> [UInt8] {
+            let bodyCount = series.count + logs.count + spans.count
+            var out = ProtoWriter(capacity: bodyCount + symbols.byteCount + source.utf8.count + 16)
+            out.varintField(BatchField.schemaVersion, UInt64(schemaVersion))
+            if !source.isEmpty { out.stringField(BatchField.source, source) }
+            for symbol in symbols.strings { out.stringField(BatchField.symbols, symbol) }
+            out.append(series)
+            out.append(logs)
+            out.append(spans)
+            return out.bytes
+        }
     }
 
     /// Decodes a payload written by `encode` or by any protobuf library from
@@ -203,6 +226,89 @@ struct SymbolInterner {
             grown[slot] = Int32(ref + 1)
         }
         slots = grown
+    }
+
+    /// The refs of a series' labels; prepared labels are looked up by symbol key, and
+    /// their strings read only the first time a key is met in this batch.
+    ///
+    /// Series of one metric family mostly share names and many values at the same
+    /// positions, so each key is first compared with the previous prepared series' key
+    /// there (`lastKeys`, `lastRefs`).
+    mutating func labelRefs(_ series: SeriesSamples, into refs: inout [UInt32]) {
+        guard let prepared = series.prepared else { return labelRefs(series.labels, into: &refs) }
+        refs.removeAll(keepingCapacity: true)
+        prepared.symbolKeys.withUnsafeBufferPointer { keys in
+            let shared = min(keys.count, lastKeys.count)
+            for index in keys.indices {
+                let key = keys[index]
+                if index < shared, lastKeys[index] == key {
+                    refs.append(lastRefs[index])
+                } else if let known = memoized(key) {
+                    refs.append(known)
+                } else {
+                    let pair = prepared.labels.pairs[index >> 1]
+                    let ref = ref(index & 1 == 0 ? pair.name : pair.value)
+                    remember(key, ref)
+                    refs.append(ref)
+                }
+            }
+            lastKeys.removeAll(keepingCapacity: true)
+            lastKeys.append(contentsOf: keys)
+        }
+        lastRefs.removeAll(keepingCapacity: true)
+        lastRefs.append(contentsOf: refs)
+    }
+
+    /// The symbol keys and refs of the last prepared series encoded.
+    private var lastKeys: [UInt64] = []
+    private var lastRefs: [UInt32] = []
+
+    /// A symbol key (see `PreparedLabels`; never 0) and the ref of its string.
+    private struct Memo {
+        var key: UInt64 = 0
+        var ref: UInt32 = 0
+    }
+
+    /// Open-addressed by symbol key; a key of 0 is an empty slot. At most half full.
+    private var memo: [Memo] = []
+    private var memoCount = 0
+
+    @inline(__always)
+    private static func slot(of key: UInt64, mask: Int) -> Int {
+        let mixed = key &* 0x9E37_79B9_7F4A_7C15
+        return Int(truncatingIfNeeded: mixed ^ (mixed >> 31)) & mask
+    }
+
+    @inline(__always)
+    private func memoized(_ key: UInt64) -> UInt32? {
+        memo.withUnsafeBufferPointer { table -> UInt32? in
+            guard !table.isEmpty else { return nil }
+            let mask = table.count - 1
+            var slot = Self.slot(of: key, mask: mask)
+            while true {
+                let entry = table[slot]
+                if entry.key == key { return entry.ref }
+                if entry.key == 0 { return nil }
+                slot = (slot + 1) & mask
+            }
+        }
+    }
+
+    private mutating func remember(_ key: UInt64, _ ref: UInt32) {
+        if memo.isEmpty || memoCount * 2 >= memo.count {
+            let old = memo
+            memo = [Memo](repeating: Memo(), count: max(64, old.count * 2))
+            for entry in old where entry.key != 0 { place(entry) }
+        }
+        place(Memo(key: key, ref: ref))
+        memoCount += 1
+    }
+
+    private mutating func place(_ entry: Memo) {
+        let mask = memo.count - 1
+        var slot = Self.slot(of: entry.key, mask: mask)
+        while memo[slot].key != 0 { slot = (slot + 1) & mask }
+        memo[slot] = entry
     }
 
     mutating func labelRefs(_ labels: Labels, into refs: inout [UInt32]) {

@@ -7,9 +7,17 @@ import Synchronization
 /// some series were invalid (the valid ones are published first); 413 for bodies over the
 /// limits; 415 for another encoding or a remote write 2.0 request; 503 when Kafka cannot
 /// take it now (Prometheus retries).
+///
+/// Series seen before are decoded from `seriesCache` (bounded; see `RemoteWriteSeriesCache`),
+/// as Prometheus sends the same series in every request.
 public struct RemoteWriteRoute: PushRoute {
     public let path = "/api/v1/write"
-    public init() {}
+    /// The label sets of recently seen series; nil decodes every request from scratch.
+    public let seriesCache: RemoteWriteSeriesCache?
+
+    public init(seriesCache: RemoteWriteSeriesCache? = RemoteWriteSeriesCache()) {
+        self.seriesCache = seriesCache
+    }
 
     public func decode(_ request: PushRequest, limits: PushLimits) throws(PushFailure) -> DecodedPush {
         if let encoding = request.contentEncoding?.lowercased(), encoding != "snappy" {
@@ -24,7 +32,7 @@ public struct RemoteWriteRoute: PushRoute {
         }
         let bytes = try limits.unsnappy(request.body)
         let decoded: RemoteWrite.Request
-        do { decoded = try RemoteWrite.decode(bytes, limits: limits.labels) } catch {
+        do { decoded = try RemoteWrite.decode(bytes, limits: limits.labels, cache: seriesCache) } catch {
             throw .badRequest("not a valid prometheus.WriteRequest: \(error)")
         }
         return DecodedPush(

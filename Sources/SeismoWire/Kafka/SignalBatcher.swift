@@ -68,8 +68,9 @@ public struct SignalBatcher: Sendable {
         // Every key is the 8 bytes of a 64-bit hash: group by hash, make key bytes per record.
         var partitions = [Pending](repeating: Pending(), count: Int(partitionCount))
         // Pending items are indices into `batch`, so each signal is copied once, into its record.
-        for (index, series) in batch.series.enumerated() where series.count > 0 {
-            let hash = keyHash(of: series.labels)
+        // Series are read in place (by index), not copied out of the batch.
+        for index in batch.series.indices where batch.series[index].count > 0 {
+            let hash = seriesKeyHash(batch.series[index])
             partitions[Int(partition(ofKeyHash: hash))].series.append((hash, index))
         }
         for (index, log) in batch.logs.enumerated() {
@@ -98,6 +99,13 @@ public struct SignalBatcher: Sendable {
         KafkaPartitioner.murmur2(key: key, partitionCount: partitionCount)
     }
 
+    /// The hash whose 8 bytes are `key(of: series.labels)` (precomputed when prepared).
+    private func seriesKeyHash(_ series: SeriesSamples) -> UInt64 {
+        guard keyLabelSet == nil else { return keyHash(of: series.labels) }
+        if let prepared = series.prepared { return prepared.stableHash }
+        return series.labels.stableHash
+    }
+
     /// The hash whose 8 bytes are `key(of: labels)`.
     private func keyHash(of labels: Labels) -> UInt64 {
         guard let keyLabelSet else { return labels.stableHash }
@@ -117,63 +125,78 @@ public struct SignalBatcher: Sendable {
         var isEmpty: Bool { series.isEmpty && logs.isEmpty && spans.isEmpty }
     }
 
-    /// Fills records of one partition up to the limit.
+    /// Fills records of one partition up to the limit, encoding each item as it is added
+    /// (items are not copied into a batch first).
     private struct Packer {
         let partition: Int32
         let limit: Int
-        var batch: SignalBatch
+        let source: String
+        var encoder: SignalCodec.Encoder
         /// The hash of the record's key (its first series' key).
         var key: UInt64?
         var used = 0
+        var samples = 0
+        var logs = 0
+        var spans = 0
 
         init(partition: Int32, limit: Int, source: String) {
             self.partition = partition
             self.limit = limit
-            batch = SignalBatch(source: source)
+            self.source = source
+            encoder = Self.encoder(limit)
         }
+
+        private static func encoder(_ limit: Int) -> SignalCodec.Encoder { SignalCodec.Encoder(capacity: min(limit, 4096) * 16) }
 
         mutating func add(_ series: SeriesSamples, key: UInt64, into out: inout [EncodedRecord]) {
             var start = 0
             while start < series.count {
                 if used == limit { flush(into: &out) }
                 let end = min(series.count, start + limit - used)
-                let chunk =
-                    start == 0 && end == series.count
-                    ? series
-                    : SeriesSamples(
+                if start == 0 && end == series.count {
+                    encoder.add(series)
+                } else {
+                    var chunk = SeriesSamples(
                         labels: series.labels, timestamps: Array(series.timestamps[start..<end]),
                         values: Array(series.values[start..<end]))
-                batch.series.append(chunk)
+                    chunk.prepared = series.prepared
+                    encoder.add(chunk)
+                }
                 self.key = self.key ?? key
                 used += end - start
+                samples += end - start
                 start = end
             }
         }
 
         mutating func add(_ log: LogRecord, key: UInt64, into out: inout [EncodedRecord]) {
             if used == limit { flush(into: &out) }
-            batch.logs.append(log)
+            encoder.add(log)
             self.key = self.key ?? key
             used += 1
+            logs += 1
         }
 
         mutating func add(_ span: Span, key: UInt64, into out: inout [EncodedRecord]) {
             if used == limit { flush(into: &out) }
-            batch.spans.append(span)
+            encoder.add(span)
             self.key = self.key ?? key
             used += 1
+            spans += 1
         }
 
         mutating func flush(into out: inout [EncodedRecord]) {
             guard let key else { return }
             out.append(
                 EncodedRecord(
-                    key: RecordKey.series(key), partition: partition, payload: SignalCodec.encode(batch),
-                    sampleCount: batch.sampleCount,
-                    logCount: batch.logs.count, spanCount: batch.spans.count))
-            batch = SignalBatch(source: batch.source)
+                    key: RecordKey.series(key), partition: partition, payload: encoder.finish(source: source),
+                    sampleCount: samples, logCount: logs, spanCount: spans))
+            encoder = Self.encoder(limit)
             self.key = nil
             used = 0
+            samples = 0
+            logs = 0
+            spans = 0
         }
     }
 }

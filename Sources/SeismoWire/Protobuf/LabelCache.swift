@@ -264,7 +264,7 @@ struct LabelCache: Sendable {
     /// A slot table twice the size of `table` (64 when empty), with every entry of
     /// `hashes` re-placed. Tables stay at most a quarter full (the callers grow them
     /// before that), keeping linear probe runs short.
-    private static func grown(_ table: [Int32], hashes: [UInt64]) -> [Int32] {
+    static func grown(_ table: [Int32], hashes: [UInt64]) -> [Int32] {
         let size = table.isEmpty ? 64 : table.count * 2
         var slots = [Int32](repeating: 0, count: size)
         let mask = size - 1

@@ -41,17 +41,29 @@ public enum RemoteWrite {
     /// wrapped without sorting; any other set, and every invalid one, goes through
     /// `Labels(validating:)`, so results and messages are the same either way. The series
     /// of one request share two sample columns (one allocation each per request).
-    public static func decode(_ bytes: [UInt8], limits: LabelLimits = .default) throws(WireError) -> Request {
+    ///
+    /// With a `cache`, a series whose label bytes were decoded (and valid) before takes
+    /// its labels from the cache instead, with its record key hash and encoder symbols
+    /// precomputed; the result is the same as without it.
+    public static func decode(
+        _ bytes: [UInt8], limits: LabelLimits = .default, cache: RemoteWriteSeriesCache? = nil
+    ) throws(WireError) -> Request {
         try bytes.withUnsafeBufferPointer { (buffer) throws(WireError) -> Request in
-            var decoder = Decoder(buffer: buffer, limits: limits)
+            var decoder = Decoder(buffer: buffer, limits: limits, cache: cache)
             return try decoder.decode()
         }
     }
 
     /// One request's decoding state: scratch space reused from series to series.
+    ///
+    /// Decodes in passes, so that a cache is locked twice per request rather than per
+    /// series: every series' structure and samples first, then the cache lookups, then the
+    /// labels of the series the cache did not hold (in order, so rejections are counted
+    /// and worded as without a cache), then the insertions.
     struct Decoder {
         let buffer: UnsafeBufferPointer<UInt8>
         let limits: LabelLimits
+        let cache: RemoteWriteSeriesCache?
         var request = Request()
         /// The current series' label name and value ranges, in the order sent.
         var names: [Range<Int>] = []
@@ -61,11 +73,22 @@ public enum RemoteWrite {
         /// The samples of every series, in order; series are ranges of them.
         var timestamps: [Int64] = []
         var samples: [Double] = []
-        var accepted: [(labels: Labels, end: Int)] = []
+        var pending: [Pending] = []
 
-        init(buffer: UnsafeBufferPointer<UInt8>, limits: LabelLimits) {
+        /// A series with samples, before its labels are decoded.
+        struct Pending {
+            /// Its `TimeSeries` message.
+            var message: Range<Int>
+            /// The bytes of its `labels` fields when they are one run (the cache key).
+            var run: Range<Int>?
+            /// Its samples in the columns.
+            var samples: Range<Int>
+        }
+
+        init(buffer: UnsafeBufferPointer<UInt8>, limits: LabelLimits, cache: RemoteWriteSeriesCache?) {
             self.buffer = buffer
             self.limits = limits
+            self.cache = cache
             // Roughly one sample per 40 bytes for typical series; growth covers the rest.
             let estimate = min(buffer.count / 40, 1 << 20)
             timestamps.reserveCapacity(estimate)
@@ -82,62 +105,80 @@ public enum RemoteWrite {
                 }
                 try reader.expect(wireType, .lengthDelimited, field: field)
                 let range = try reader.lengthDelimited()
-                try decodeSeries(range)
+                try scanSeries(range)
             }
+
+            // Cache lookups, in one lock.
+            var found = [PreparedLabels?](repeating: nil, count: pending.count)
+            var hashes = [UInt64](repeating: 0, count: cache == nil ? 0 : pending.count)
+            var probed: [Int] = []
+            if let cache {
+                var probes: [RemoteWriteSeriesCache.Probe] = []
+                probes.reserveCapacity(pending.count)
+                for (index, one) in pending.enumerated() {
+                    guard let run = one.run else { continue }
+                    hashes[index] = cache.hash(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: buffer[run])))
+                    probes.append(.init(bytes: run, hash: hashes[index]))
+                    probed.append(index)
+                }
+                for (position, prepared) in cache.lookup(probes, in: buffer, limits: limits).enumerated() {
+                    found[probed[position]] = prepared
+                }
+            }
+
+            // The labels of the others, in order; series go straight into the request.
             let timestampColumn = timestamps[...]
             let valueColumn = samples[...]
-            var start = 0
-            request.series.reserveCapacity(accepted.count)
-            for (labels, end) in accepted {
-                request.series.append(
-                    SeriesSamples(
-                        labels: labels, timestamps: SampleColumn(timestampColumn[start..<end]),
-                        values: SampleColumn(valueColumn[start..<end])))
-                start = end
+            request.series.reserveCapacity(pending.count)
+            var insertions: [RemoteWriteSeriesCache.Insertion] = []
+            var inserted: [Int] = []
+            for index in pending.indices {
+                let range = pending[index].samples
+                if let prepared = found[index] {
+                    request.series.append(
+                        SeriesSamples(prepared: prepared, timestamps: timestampColumn[range], values: valueColumn[range]))
+                    continue
+                }
+                switch try labels(of: pending[index]) {
+                case .success(let labels):
+                    if cache != nil, let run = pending[index].run {
+                        insertions.append(.init(probe: .init(bytes: run, hash: hashes[index]), labels: labels))
+                        inserted.append(request.series.count)
+                    }
+                    request.series.append(
+                        SeriesSamples(
+                            labels: labels, timestamps: SampleColumn(timestampColumn[range]), values: SampleColumn(valueColumn[range])))
+                case .failure(let problem):
+                    request.rejectedSeries += 1
+                    request.rejectedSamples += range.count
+                    if request.firstRejection == nil { request.firstRejection = problem.message }
+                }
+            }
+            if let cache, !insertions.isEmpty {
+                for (position, prepared) in cache.insert(insertions, in: buffer, limits: limits).enumerated() {
+                    request.series[inserted[position]].prepared = prepared
+                }
             }
             return request
         }
 
-        private mutating func decodeSeries(_ range: Range<Int>) throws(WireError) {
+        /// Reads one `TimeSeries`: its samples into the columns and where its labels are
+        /// (they are read when the cache does not have them).
+        private mutating func scanSeries(_ range: Range<Int>) throws(WireError) {
             var reader = ProtoReader(buffer, range: range)
-            names.removeAll(keepingCapacity: true)
-            values.removeAll(keepingCapacity: true)
             let firstSample = timestamps.count
-            var labelProblem: String?
+            var runStart = -1
+            var runEnd = -1
+            var contiguous = true
             while !reader.isAtEnd {
+                let fieldStart = reader.position
                 let (field, wireType) = try reader.tag()
                 switch field {
                 case 1:
                     try reader.expect(wireType, .lengthDelimited, field: field)
-                    let labelRange = try reader.lengthDelimited()
-                    guard labelProblem == nil else { continue }
-                    if names.count >= limits.maxLabels {
-                        labelProblem = "more than \(limits.maxLabels) labels"
-                        continue
-                    }
-                    var label = ProtoReader(buffer, range: labelRange)
-                    var name = 0..<0
-                    var value = 0..<0
-                    while !label.isAtEnd {
-                        let (f, w) = try label.tag()
-                        if f == 1 || f == 2 {
-                            try label.expect(w, .lengthDelimited, field: f)
-                            if f == 1 { name = try label.lengthDelimited() } else { value = try label.lengthDelimited() }
-                        } else {
-                            try label.skip(wireType: w)
-                        }
-                    }
-                    // ASCII is valid UTF-8; anything else is checked as `string` checks it.
-                    if !label.isASCII(name) || !label.isASCII(value) {
-                        do {
-                            _ = try label.string(name)
-                            _ = try label.string(value)
-                        } catch {
-                            labelProblem = error.message
-                        }
-                    }
-                    names.append(name)
-                    values.append(value)
+                    let message = try reader.lengthDelimited()
+                    if runStart < 0 { runStart = fieldStart } else if fieldStart != runEnd { contiguous = false }
+                    runEnd = message.upperBound
                 case 2:
                     try reader.expect(wireType, .lengthDelimited, field: field)
                     var sample = ProtoReader(buffer, range: try reader.lengthDelimited())
@@ -160,30 +201,70 @@ public enum RemoteWrite {
                     try reader.skip(wireType: wireType)
                 }
             }
-            let sampleCount = timestamps.count - firstSample
-            guard sampleCount > 0 else { return }
-            if labelProblem == nil {
-                do throws(SeismoError) {
-                    // `fastLabels` only answers for a set with a metric name.
-                    if let checked = fastLabels() {
-                        accepted.append((checked, timestamps.count))
-                        return
-                    }
-                    let labels = try Labels(validating: pairs(), limits: limits)
-                    if labels.name == nil { labelProblem = "series without a metric name (__name__)" } else {
-                        accepted.append((labels, timestamps.count))
-                        return
-                    }
-                } catch {
-                    labelProblem = error.description
-                }
+            let one = Pending(
+                message: range, run: contiguous && runStart >= 0 ? runStart..<runEnd : nil,
+                samples: firstSample..<timestamps.count)
+            guard one.samples.isEmpty else {
+                pending.append(one)
+                return
             }
-            // Left out: its samples leave the shared columns again.
-            timestamps.removeLast(sampleCount)
-            samples.removeLast(sampleCount)
-            request.rejectedSeries += 1
-            request.rejectedSamples += sampleCount
-            if request.firstRejection == nil { request.firstRejection = labelProblem }
+            // A series without samples is dropped; its labels must still be well-formed.
+            _ = try labels(of: one)
+        }
+
+        /// Why a series' labels were refused.
+        struct Problem: Error {
+            var message: String
+        }
+
+        /// Decodes and validates the labels of `series`; throws only for malformed bytes.
+        private mutating func labels(of series: Pending) throws(WireError) -> Result<Labels, Problem> {
+            names.removeAll(keepingCapacity: true)
+            values.removeAll(keepingCapacity: true)
+            // Within a run every field is a label; otherwise the others are skipped again.
+            var fields = ProtoReader(buffer, range: series.run ?? series.message)
+            while !fields.isAtEnd {
+                let (field, wireType) = try fields.tag()
+                guard field == 1 else {
+                    try fields.skip(wireType: wireType)
+                    continue
+                }
+                try fields.expect(wireType, .lengthDelimited, field: field)
+                let message = try fields.lengthDelimited()
+                if names.count >= limits.maxLabels { return .failure(Problem(message: "more than \(limits.maxLabels) labels")) }
+                var label = ProtoReader(buffer, range: message)
+                var name = 0..<0
+                var value = 0..<0
+                while !label.isAtEnd {
+                    let (f, w) = try label.tag()
+                    if f == 1 || f == 2 {
+                        try label.expect(w, .lengthDelimited, field: f)
+                        if f == 1 { name = try label.lengthDelimited() } else { value = try label.lengthDelimited() }
+                    } else {
+                        try label.skip(wireType: w)
+                    }
+                }
+                // ASCII is valid UTF-8; anything else is checked as `string` checks it.
+                if !label.isASCII(name) || !label.isASCII(value) {
+                    do {
+                        _ = try label.string(name)
+                        _ = try label.string(value)
+                    } catch {
+                        return .failure(Problem(message: error.message))
+                    }
+                }
+                names.append(name)
+                values.append(value)
+            }
+            do throws(SeismoError) {
+                // `fastLabels` only answers for a set with a metric name.
+                if let checked = fastLabels() { return .success(checked) }
+                let labels = try Labels(validating: pairs(), limits: limits)
+                guard labels.name != nil else { return .failure(Problem(message: "series without a metric name (__name__)")) }
+                return .success(labels)
+            } catch {
+                return .failure(Problem(message: error.description))
+            }
         }
 
         /// The current series' pairs as sent (every byte range is valid UTF-8 by now).

@@ -31,6 +31,7 @@ enum TextNumbers {
     /// `+Inf`, `-Inf` (case-insensitive, also `infinity`).
     static func double(_ bytes: UnsafeBufferPointer<UInt8>) -> Double? {
         guard !bytes.isEmpty, bytes.count <= 64 else { return nil }
+        if let whole = wholeNumber(bytes) { return whole }
         if let special = special(bytes) { return special }
         // Reject what `Double(String)` accepts but Prometheus does not: spaces and `nan(…)`.
         for byte in bytes {
@@ -42,6 +43,15 @@ enum TextNumbers {
             }
         }
         return Double(String(decoding: bytes, as: UTF8.self))
+    }
+
+    /// An optionally signed run of at most 15 digits, which a `Double` holds exactly: the
+    /// value `Double(String)` gives (`-0` included), without making a `String`.
+    @inline(__always)
+    private static func wholeNumber(_ bytes: UnsafeBufferPointer<UInt8>) -> Double? {
+        let signed = bytes[0] == 0x2B || bytes[0] == 0x2D
+        guard bytes.count - (signed ? 1 : 0) <= 15, let value = int64(bytes) else { return nil }
+        return value == 0 && bytes[0] == 0x2D ? -0.0 : Double(value)
     }
 
     private static func special(_ bytes: UnsafeBufferPointer<UInt8>) -> Double? {
