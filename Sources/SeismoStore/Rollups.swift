@@ -81,6 +81,13 @@ public struct RollupSeries: Sendable, Hashable {
 
     var isEmpty: Bool { timestamps.isEmpty }
 
+    /// The buckets of width `width` that `[from, to]` meets: the first and last labels, and
+    /// the earliest sample time the first one holds.
+    static func span(from: Int64, to: Int64, width: Int64) -> (earliest: Int64, first: Int64, last: Int64) {
+        let (first, last) = (bucket(from, width), bucket(to, width))
+        return (width > 0 && first > .min + width ? first - width + 1 : first, first, last)
+    }
+
     /// The label of the bucket holding `timestamp`: the least multiple of `width` at or after
     /// it (negative times bucket too); `Int64.max` when that is past `Int64.max`.
     public static func bucket(_ timestamp: Int64, _ width: Int64) -> Int64 {
@@ -147,8 +154,7 @@ extension Querier {
         async throws(StoreError) -> [RollupSeries]
     {
         let width = resolution.milliseconds
-        let (first, last) = (RollupSeries.bucket(from, width), RollupSeries.bucket(to, width))
-        let earliest = width > 0 && first > .min + width ? first - width + 1 : first
+        let (earliest, first, last) = RollupSeries.span(from: from, to: to, width: width)
         return try await select(matchers, from: earliest, to: last).map { RollupSeries($0, resolution: resolution, from: first, to: last) }
             .filter { !$0.isEmpty }
     }
@@ -275,8 +281,7 @@ extension SQLiteStore {
             return try await select(matchers, from: from, to: to).map { RollupSeries($0, resolution: .raw) }
         }
         let width = resolution.milliseconds
-        let (first, last) = (RollupSeries.bucket(from, width), RollupSeries.bucket(to, width))
-        let earliest = first > .min + width ? first - width + 1 : first
+        let (earliest, first, last) = RollupSeries.span(from: from, to: to, width: width)
         let heads = self.heads.withLock { $0.heads }
         return try await read("cannot select rollups \(matchers)") { db in
             let statement = try db.cachedStatement(

@@ -114,10 +114,11 @@ public struct Engine: Sendable {
             case .end: end
             }
         }
-        func need(_ m: [Matcher], _ lo: Int64, _ hi: Int64) {
-            let old = ranges[m] ?? (lo, hi)
-            ranges[m] = (Swift.min(old.0, lo), Swift.max(old.1, hi))
+        func widen<Key>(_ ranges: inout [Key: (Int64, Int64)], _ key: Key, _ lo: Int64, _ hi: Int64) {
+            let old = ranges[key] ?? (lo, hi)
+            ranges[key] = (Swift.min(old.0, lo), Swift.max(old.1, hi))
         }
+        func need(_ m: [Matcher], _ lo: Int64, _ hi: Int64) { widen(&ranges, m, lo, hi) }
         func walk(_ e: Expr, _ lo: Int64, _ hi: Int64, inSubquery: Bool = false) {
             switch e {
             case .number, .string: break
@@ -135,8 +136,7 @@ public struct Engine: Sendable {
                 if !inSubquery,
                     let (plan, selector, range) = RollupPlan.plan(name, args, start: start, end: end, step: step, options: options)
                 {
-                    let old = rollupRanges[plan] ?? (lo - selector.offset - range, hi - selector.offset)
-                    rollupRanges[plan] = (Swift.min(old.0, lo - selector.offset - range), Swift.max(old.1, hi - selector.offset))
+                    widen(&rollupRanges, plan, lo - selector.offset - range, hi - selector.offset)
                     return
                 }
                 for arg in args { walk(arg, lo, hi, inSubquery: inSubquery) }
@@ -150,36 +150,33 @@ public struct Engine: Sendable {
             }
         }
         walk(expr, start, end)
-        var data: [[Matcher]: [SeriesData]] = [:]
         var loaded = 0
-        for (matchers, range) in ranges {
+        /// One read of the querier, counted against the sample limit.
+        func fetch<T>(_ size: (T) -> Int, _ read: () async throws(StoreError) -> [T]) async throws(QueryError) -> [T] {
             if Task.isCancelled { throw QueryError(.canceled, "query was canceled") }
-            let stored: [StoredSeries]
+            let result: [T]
             do {
-                stored = try await querier.select(matchers, from: range.0, to: range.1)
+                result = try await read()
             } catch {
                 throw QueryError(.storage, "\(error)")
             }
-            loaded += stored.reduce(0) { $0 + $1.timestamps.count }
+            loaded += result.reduce(0) { $0 + size($1) }
             if loaded > options.maxSamples {
                 throw QueryError(.tooManySamples, "query processing would load too many samples into memory in query execution")
             }
-            data[matchers] = stored.map(SeriesData.init)
+            return result
+        }
+        var data: [[Matcher]: [SeriesData]] = [:]
+        for (matchers, range) in ranges {
+            data[matchers] = try await fetch(\.timestamps.count) { () async throws(StoreError) in
+                try await querier.select(matchers, from: range.0, to: range.1)
+            }.map(SeriesData.init)
         }
         var rollups: [RollupPlan: [RollupSeries]] = [:]
         for (plan, range) in rollupRanges {
-            if Task.isCancelled { throw QueryError(.canceled, "query was canceled") }
-            let buckets: [RollupSeries]
-            do {
-                buckets = try await querier.selectRollups(plan.matchers, from: range.0, to: range.1, resolution: plan.resolution)
-            } catch {
-                throw QueryError(.storage, "\(error)")
+            rollups[plan] = try await fetch(\.timestamps.count) { () async throws(StoreError) in
+                try await querier.selectRollups(plan.matchers, from: range.0, to: range.1, resolution: plan.resolution)
             }
-            loaded += buckets.reduce(0) { $0 + $1.timestamps.count }
-            if loaded > options.maxSamples {
-                throw QueryError(.tooManySamples, "query processing would load too many samples into memory in query execution")
-            }
-            rollups[plan] = buckets
         }
         return Evaluator(
             data: data, rollups: rollups, start: start, end: end, options: options,

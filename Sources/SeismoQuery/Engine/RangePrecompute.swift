@@ -33,6 +33,14 @@ struct PrecomputedRange {
 }
 
 extension Evaluator {
+    /// The labels of `kind`'s results for series labelled `labels`: without the metric name,
+    /// except for `last_over_time`.
+    func resultLabels(_ kind: RangeFunction, _ labels: [Labels]) -> [Labels] {
+        guard kind != .lastOverTime else { return labels }
+        let dropName = memo.id(of: .droppingName)
+        return labels.map { memo.derive(.droppingName, id: dropName, from: $0) }
+    }
+
     /// Precomputes every range function of `expr` whose argument is a range selector without
     /// `@` and whose parameters are literals, for the steps `start, start + step, … end`.
     /// Subqueries are left to the step-by-step evaluation (their inner steps differ).
@@ -81,8 +89,7 @@ extension Evaluator {
         guard case .matrixSelector(let selector, let range) = matrixArg.unwrapped, selector.at == nil else { return nil }
         let series = data[selector.matchers] ?? []
         let steps = Int((end - start) / step) + 1
-        let dropName = memo.id(of: .droppingName)
-        let labels = series.map { kind == .lastOverTime ? $0.labels : memo.derive(.droppingName, id: dropName, from: $0.labels) }
+        let labels = resultLabels(kind, series.map(\.labels))
         // Two series with one label set once the name is dropped: the step-by-step
         // evaluation reports it at the steps where both have samples.
         guard kind == .lastOverTime || Set(labels.map(\.identity)).count == labels.count else { return nil }

@@ -42,8 +42,7 @@ extension Evaluator {
             let series = rollups[plan]
         else { return nil }
         let steps = Int((end - start) / step) + 1
-        let dropName = memo.id(of: .droppingName)
-        let labels = series.map { kind == .lastOverTime ? $0.labels : memo.derive(.droppingName, id: dropName, from: $0.labels) }
+        let labels = resultLabels(kind, series.map(\.labels))
         var values = [Double](repeating: 0, count: steps * series.count)
         var present = [Bool](repeating: false, count: steps * series.count)
         for (index, s) in series.enumerated() {

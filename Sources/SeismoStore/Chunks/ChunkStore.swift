@@ -135,7 +135,7 @@ extension SQLiteStore {
         var log = BitWriter()
         var previous: (id: Int64, timestamp: Int64) = (0, 0)
         var late: [(id: Int64, samples: [(Int64, Double)])] = []
-        var cuts: [(id: Int64, chunk: StoredChunk)] = []
+        var cuts: [CutHead] = []
         var index = 0
         while index < samples.count {
             let id = samples[index].id
@@ -158,9 +158,9 @@ extension SQLiteStore {
                 log.write(sample.value.bitPattern, bits: 64)
                 previous = (id, sample.timestamp)
                 if head.count >= changes.options.samplesPerChunk {
-                    let chunk = try head.cut()
-                    cuts.append((id, chunk))
-                    floor = chunk.maxTimestamp
+                    let cut = try head.cut()
+                    cuts.append(CutHead(id: id, timestamps: cut.timestamps, values: cut.values))
+                    floor = cut.timestamps.last ?? floor
                     changes.floors[id] = floor
                 }
             }
@@ -200,13 +200,13 @@ extension SQLiteStore {
 
     /// Cuts the heads `toCut` into chunks (see `insertChunks`) and records it in `changes`.
     func cutHeads(_ db: Database, _ toCut: [(Int64, SeriesHead)], _ changes: inout HeadChanges) throws {
-        var cuts: [(id: Int64, chunk: StoredChunk)] = []
+        var cuts: [CutHead] = []
         for (id, head) in toCut {
             var head = head
-            let chunk = try head.cut()
-            cuts.append((id, chunk))
+            let cut = try head.cut()
+            cuts.append(CutHead(id: id, timestamps: cut.timestamps, values: cut.values))
             changes.heads[id] = head
-            changes.floors[id] = max(changes.floor(id) ?? .min, chunk.maxTimestamp)
+            changes.floors[id] = max(changes.floor(id) ?? .min, cut.timestamps.last ?? .min)
         }
         try insertChunks(db, cuts)
     }
@@ -215,13 +215,7 @@ extension SQLiteStore {
         let statement = try db.cachedStatement(
             sql: "INSERT INTO chunks (series_id, min_t, max_t, count, data) VALUES (?, ?, ?, ?, ?)")
         try statement.execute(arguments: [id, chunk.minTimestamp, chunk.maxTimestamp, chunk.count, Data(chunk.data)])
-        let chunkID = db.lastInsertedRowID
-        if chunk.timestamps.count == chunk.count {
-            try Self.writeRollups(db, chunkID: chunkID, timestamps: chunk.timestamps, values: chunk.values)
-        } else {
-            let (timestamps, values) = try Chunk.decode(chunk.data)
-            try Self.writeRollups(db, chunkID: chunkID, timestamps: timestamps, values: values)
-        }
+        try Self.writeRollups(db, chunkID: db.lastInsertedRowID, timestamps: chunk.timestamps, values: chunk.values)
     }
 
     /// Merges samples at or below the series' floor into its stored chunks: each goes into

@@ -43,12 +43,20 @@ final class ChunkTimesReader {
     }
 }
 
+/// The samples of a head cut in a write, to store as a chunk of series `id`.
+struct CutHead {
+    var id: Int64
+    var timestamps: [Int64]
+    var values: [Double]
+}
+
 extension SQLiteStore {
-    /// Inserts chunks cut in one write, those with the same timestamps over one time set.
-    func insertChunks(_ db: Database, _ cuts: [(id: Int64, chunk: StoredChunk)]) throws {
+    /// Inserts chunks cut in one write: those with the same timestamps over one time set,
+    /// the others with their timestamps inline.
+    func insertChunks(_ db: Database, _ cuts: [CutHead]) throws {
         var groups: [[Int64]: [Int]] = [:]
-        for (index, cut) in cuts.enumerated() where cut.chunk.count > 2 && cut.chunk.timestamps.count == cut.chunk.count {
-            groups[cut.chunk.timestamps, default: []].append(index)
+        for (index, cut) in cuts.enumerated() where cut.timestamps.count > 2 {
+            groups[cut.timestamps, default: []].append(index)
         }
         var shared = [Bool](repeating: false, count: cuts.count)
         let insertTimes = try db.cachedStatement(sql: "INSERT INTO chunk_times (max_t, data) VALUES (?, ?)")
@@ -56,12 +64,14 @@ extension SQLiteStore {
             try insertTimes.execute(arguments: [timestamps.last!, Data(SharedTimesChunk.encodeTimes(timestamps))])
             let timesID = db.lastInsertedRowID
             for index in members {
-                var chunk = cuts[index].chunk
-                chunk.data = SharedTimesChunk.encode(timesID: timesID, values: chunk.values)
-                try insertChunk(db, cuts[index].id, chunk)
+                let cut = cuts[index]
+                let data = SharedTimesChunk.encode(timesID: timesID, values: cut.values)
+                try insertChunk(db, cut.id, StoredChunk(timestamps: cut.timestamps, values: cut.values, data: data))
                 shared[index] = true
             }
         }
-        for (index, cut) in cuts.enumerated() where !shared[index] { try insertChunk(db, cut.id, cut.chunk) }
+        for (index, cut) in cuts.enumerated() where !shared[index] {
+            try insertChunk(db, cut.id, StoredChunk(timestamps: cut.timestamps, values: cut.values))
+        }
     }
 }

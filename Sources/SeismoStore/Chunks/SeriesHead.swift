@@ -45,11 +45,11 @@ struct SeriesHead: Sendable, Hashable {
         try XORChunk.decode(encoder.encoded)
     }
 
-    /// The head as a chunk to store (re-encoded with `AdaptiveChunk`), leaving the head empty.
-    mutating func cut() throws(StoreError) -> StoredChunk {
-        let (timestamps, values) = try samples()
+    /// The head's samples, to store as a chunk (see `SQLiteStore.insertChunks`), leaving the head empty.
+    mutating func cut() throws(StoreError) -> (timestamps: [Int64], values: [Double]) {
+        let samples = try samples()
         self = SeriesHead()
-        return StoredChunk(timestamps: timestamps, values: values)
+        return samples
     }
 }
 
@@ -59,22 +59,16 @@ struct StoredChunk: Sendable, Hashable {
     var maxTimestamp: Int64
     var count: Int
     var data: [UInt8]
-    /// The decoded samples when the chunk was built from them (empty otherwise).
-    var timestamps: [Int64] = []
-    var values: [Double] = []
+    /// The samples `data` encodes.
+    var timestamps: [Int64]
+    var values: [Double]
 
-    init(minTimestamp: Int64, maxTimestamp: Int64, count: Int, data: [UInt8]) {
-        self.minTimestamp = minTimestamp
-        self.maxTimestamp = maxTimestamp
-        self.count = count
-        self.data = data
-    }
-
-    /// Sorted, distinct samples as one chunk.
-    init(timestamps: [Int64], values: [Double]) {
-        self.init(
-            minTimestamp: timestamps.first ?? 0, maxTimestamp: timestamps.last ?? 0, count: timestamps.count,
-            data: AdaptiveChunk.encode(timestamps, values))
+    /// Sorted, distinct samples as one chunk, encoded as `data` (by default with `AdaptiveChunk`).
+    init(timestamps: [Int64], values: [Double], data: [UInt8]? = nil) {
+        minTimestamp = timestamps.first ?? 0
+        maxTimestamp = timestamps.last ?? 0
+        count = timestamps.count
+        self.data = data ?? AdaptiveChunk.encode(timestamps, values)
         self.timestamps = timestamps
         self.values = values
     }
